@@ -1,0 +1,5 @@
+import sys
+
+from hrnet_keras.cli import main
+
+sys.exit(main())

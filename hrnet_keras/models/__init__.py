@@ -1,0 +1,40 @@
+"""HRNet models: the backbone and the builders of every output representation and task.
+
+Example:
+>>> import hrnet_keras
+>>> model = hrnet_keras.models.hrnetv2(width=8, input_shape=(64, 64, 3))
+>>> tuple(model.output.shape)
+(None, 16, 16, 120)
+"""
+
+from hrnet_keras.models.backbone import HRNetBackbone
+from hrnet_keras.models.classifier import hrnet_classifier
+from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
+from hrnet_keras.models.hrnetv2 import hrnetv2
+from hrnet_keras.models.hrnetv2p import hrnetv2p
+from hrnet_keras.models.spec import PUBLISHED_WIDTHS, SMALL_VARIANTS, HRNetSpec, hrnet_spec
+
+__all__ = [
+    "PUBLISHED_WIDTHS",
+    "SMALL_VARIANTS",
+    "HRNetBackbone",
+    "HRNetSpec",
+    "hrnet_backbone",
+    "hrnet_classifier",
+    "hrnet_spec",
+    "hrnetv1",
+    "hrnetv1h",
+    "hrnetv2",
+    "hrnetv2p",
+]
+
+
+def hrnet_backbone(width=18, *, input_shape=(None, None, 3), **kwargs):
+    """`HRNetBackbone` with the builders' `input_shape` argument name.
+
+    Example:
+    >>> from hrnet_keras.models import hrnet_backbone
+    >>> sorted(hrnet_backbone(width=8, input_shape=(64, 64, 3)).output)
+    ['P2', 'P3', 'P4', 'P5']
+    """
+    return HRNetBackbone(width=width, image_shape=input_shape, **kwargs)

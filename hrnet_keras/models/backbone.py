@@ -1,0 +1,151 @@
+"""The HRNet backbone: stem, four stages, four parallel branches out."""
+
+import keras
+
+from hrnet_keras.layers import (
+    BOTTLENECK_EXPANSION,
+    NormOptions,
+    bottleneck,
+    conv_bn,
+    multi_resolution_fusion,
+    multi_resolution_group_conv,
+    transition,
+)
+from hrnet_keras.models.spec import hrnet_spec
+
+STEM_WIDTH = 64
+STRIDES = (4, 8, 16, 32)
+
+
+def validate_image_shape(image_shape, arg="input_shape"):
+    """Checks an `(height, width, channels)` shape: sizes None or divisible by 32."""
+    if (
+        not isinstance(image_shape, (tuple, list))
+        or len(image_shape) != 3
+        or image_shape[-1] is None
+    ):
+        raise ValueError(
+            f"`{arg}` must be (height, width, channels) with known channels. "
+            f"Received: {arg}={image_shape!r}"
+        )
+    for size in image_shape[:2]:
+        if size is not None and (not isinstance(size, int) or size < 32 or size % 32):
+            raise ValueError(
+                f"`{arg}` height and width must be None or multiples of 32 (the lowest "
+                f"branch has stride 32). Received: {arg}={tuple(image_shape)!r}"
+            )
+    return tuple(image_shape)
+
+
+def hrnet_features(inputs, spec, *, norm, upsample, align_corners):
+    """Builds the backbone graph on `inputs`; returns the four branch outputs."""
+    x = conv_bn(inputs, STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="1")
+    x = conv_bn(x, STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="2")
+    for u in range(spec.stage1_units):
+        x = bottleneck(x, spec.stage1_planes, norm=norm, name=f"stage1_unit{u}")
+
+    branches = [x]
+    in_widths = (spec.stage1_planes * BOTTLENECK_EXPANSION,)
+    for stage, num_modules in enumerate(spec.modules, start=2):
+        widths = spec.widths[:stage]
+        branches = transition(branches, in_widths, widths, norm=norm, name=f"transition{stage - 1}")
+        for m in range(num_modules):
+            name = f"stage{stage}_module{m}"
+            branches = multi_resolution_group_conv(
+                branches, widths, spec.units, norm=norm, name=name
+            )
+            branches = multi_resolution_fusion(
+                branches,
+                widths,
+                norm=norm,
+                name=name,
+                upsample=upsample,
+                align_corners=align_corners,
+            )
+        in_widths = widths
+    return branches
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class HRNetBackbone(keras.Model):
+    """HRNet without a head: the four parallel branches of stage 4.
+
+    The outputs, and `pyramid_outputs`, are a dict `{"P2": ..., "P5": ...}` (Pn has stride
+    2^n, channels C, 2C, 4C, 8C): the keras-hub convention, which every builder of
+    `hrnet_keras.models` composes.
+
+    Args:
+        width: see `hrnet_spec`.
+        upsample: fusion upsampling, `"nearest"` or `"bilinear"`.
+        align_corners: for bilinear fusion upsampling.
+        bn_momentum: Keras batch-norm momentum (`1 - torch_momentum`).
+        bn_epsilon: batch-norm epsilon.
+        sync_bn: synchronise batch statistics across replicas.
+        image_shape: `(height, width, channels)`; sizes None or multiples of 32.
+
+    Example:
+    >>> from hrnet_keras.models import HRNetBackbone
+    >>> backbone = HRNetBackbone(width=8, image_shape=(64, 64, 3))
+    >>> {k: tuple(v.shape)[1:] for k, v in backbone.pyramid_outputs.items()}
+    {'P2': (16, 16, 8), 'P3': (8, 8, 16), 'P4': (4, 4, 32), 'P5': (2, 2, 64)}
+    """
+
+    def __init__(
+        self,
+        width=18,
+        upsample="nearest",
+        align_corners=False,
+        bn_momentum=0.9,
+        bn_epsilon=1e-5,
+        sync_bn=False,
+        image_shape=(None, None, 3),
+        **kwargs,
+    ):
+        spec = hrnet_spec(width)
+        image_shape = validate_image_shape(image_shape, "image_shape")
+        norm = NormOptions(bn_momentum, bn_epsilon, sync_bn)
+        inputs = keras.Input(image_shape, name="image")
+        branches = hrnet_features(
+            inputs, spec, norm=norm, upsample=upsample, align_corners=align_corners
+        )
+        pyramid = {f"P{b + 2}": x for b, x in enumerate(branches)}
+        kwargs.setdefault("name", f"hrnet_{spec.name}_backbone")
+        super().__init__(inputs=inputs, outputs=pyramid, **kwargs)
+
+        self.pyramid_outputs = pyramid
+        self.spec = spec
+        self.width = width
+        self.upsample = upsample
+        self.align_corners = align_corners
+        self.bn_momentum = bn_momentum
+        self.bn_epsilon = bn_epsilon
+        self.sync_bn = sync_bn
+        self.image_shape = image_shape
+
+    @property
+    def feature_info(self):
+        """Channels and stride of each pyramid level, as timm's `feature_info`."""
+        return [
+            {"name": f"P{b + 2}", "channels": c, "reduction": s}
+            for b, (c, s) in enumerate(zip(self.spec.widths, STRIDES))
+        ]
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "width": self.width,
+            "upsample": self.upsample,
+            "align_corners": self.align_corners,
+            "bn_momentum": self.bn_momentum,
+            "bn_epsilon": self.bn_epsilon,
+            "sync_bn": self.sync_bn,
+            "image_shape": self.image_shape,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "image_shape" in config:
+            config["image_shape"] = tuple(config["image_shape"])
+        return cls(**config)
