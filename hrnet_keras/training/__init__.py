@@ -1,0 +1,21 @@
+"""Training machinery shared by every task: recipes, the Task interface and the trainer."""
+
+from hrnet_keras.training.recipe import (
+    ModelConfig,
+    OptimizerConfig,
+    Recipe,
+    RuntimeConfig,
+    apply_overrides,
+    load_recipe,
+)
+from hrnet_keras.training.task import Task
+
+__all__ = [
+    "ModelConfig",
+    "OptimizerConfig",
+    "Recipe",
+    "RuntimeConfig",
+    "Task",
+    "apply_overrides",
+    "load_recipe",
+]
