@@ -1,0 +1,141 @@
+"""Test-time prediction: single scale, or multi-scale + flip with sliding windows.
+
+The paper's protocol (after the official code): for every scale the image is resized (the
+long side to `base_size * scale` when a base size is set); a scaled image larger than the
+crop is tiled with crop-sized windows at a stride of 2/3 of the crop, the windows' logits
+averaged where they overlap; flipped predictions are mirrored back (swapping left/right
+labels) and averaged; the logits of every scale, resized to the input size, are averaged.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from hrnet_keras.segmentation.pipeline import scaled_size
+from hrnet_keras.segmentation.upsample import resize_logits
+
+
+def _resize_image(image, size):
+    return tf.image.resize(image, size, method="bilinear")
+
+
+class Predictor:
+    """Runs a segmentation model on whole normalised images, as `SegmentationConfig` says.
+
+    Args:
+        model: a Keras model from (b, h, w, 3) normalised images to stride-4 logits.
+        scales: test scales; `(1.0,)` is single scale.
+        flip: also predict the mirrored image and average.
+        flip_pairs: label pairs whose logits swap under a flip (LIP).
+        crop_size: sliding-window size `(height, width)`, or None for whole images.
+        stride_ratio: window stride as a fraction of `crop_size`.
+        base_size: long side of the scale-1 image, or None for the image's own size.
+        resize: fixed `(height, width)` the image is resized to first (LIP), or None.
+        pad_value: per-channel value of padding (a black pixel once normalised).
+        align_corners: of the logits' bilinear upsampling.
+
+    Example:
+    >>> import numpy as np
+    >>> from hrnet_keras.models import hrnetv2
+    >>> model = hrnetv2(width=4, num_classes=3)
+    >>> predictor = Predictor(model, scales=(0.75, 1.0), flip=True, crop_size=(32, 32))
+    >>> predictor.logits(np.zeros((40, 56, 3), "float32")).shape
+    (40, 56, 3)
+    """
+
+    def __init__(
+        self,
+        model,
+        *,
+        scales=(1.0,),
+        flip=False,
+        flip_pairs=(),
+        crop_size=None,
+        stride_ratio=2 / 3,
+        base_size=None,
+        resize=None,
+        pad_value=(0.0, 0.0, 0.0),
+        align_corners=False,
+    ):
+        self.model = model
+        self.scales = tuple(scales)
+        self.flip = flip
+        self.crop_size = None if crop_size is None else tuple(crop_size)
+        self.stride_ratio = stride_ratio
+        self.base_size = base_size
+        self.resize = None if resize is None else tuple(resize)
+        self.pad_value = np.asarray(pad_value, np.float32)
+        self.align_corners = align_corners
+        self.swap = None
+        if flip_pairs:
+            order = list(range(model.output.shape[-1]))
+            for left, right in flip_pairs:
+                order[left], order[right] = right, left
+            self.swap = order
+        self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def _model_logits(self, image):
+        """Logits of one (h, w, 3) image at its own size, averaged with the flipped pass."""
+        size = tf.shape(image)[:2]
+        batch = image[None]
+        if self.flip:
+            batch = tf.concat([batch, tf.reverse(batch, axis=[2])], axis=0)
+        logits = resize_logits(self._forward(batch), size, self.align_corners)
+        if not self.flip:
+            return logits[0]
+        mirrored = tf.reverse(logits[1], axis=[1])
+        if self.swap is not None:
+            mirrored = tf.gather(mirrored, self.swap, axis=-1)
+        return (logits[0] + mirrored) / 2.0
+
+    def _windowed_logits(self, image):
+        height, width = image.shape[0], image.shape[1]
+        crop_h, crop_w = self.crop_size
+        if height <= crop_h and width <= crop_w:
+            return self._model_logits(image)
+        pad_h, pad_w = max(crop_h - height, 0), max(crop_w - width, 0)
+        if pad_h or pad_w:
+            fill = np.broadcast_to(self.pad_value, (height + pad_h, width + pad_w, 3)).copy()
+            fill[:height, :width] = np.asarray(image)
+            image = tf.constant(fill)
+        full_h, full_w = height + pad_h, width + pad_w
+        stride_h = max(int(crop_h * self.stride_ratio), 1)
+        stride_w = max(int(crop_w * self.stride_ratio), 1)
+        rows = math.ceil(max(full_h - crop_h, 0) / stride_h) + 1
+        cols = math.ceil(max(full_w - crop_w, 0) / stride_w) + 1
+        total = None
+        count = np.zeros((full_h, full_w, 1), np.float32)
+        for r in range(rows):
+            for c in range(cols):
+                y1 = min(r * stride_h + crop_h, full_h)
+                x1 = min(c * stride_w + crop_w, full_w)
+                y0, x0 = y1 - crop_h, x1 - crop_w
+                window = self._model_logits(image[y0:y1, x0:x1]).numpy()
+                if total is None:
+                    total = np.zeros((full_h, full_w, window.shape[-1]), np.float32)
+                total[y0:y1, x0:x1] += window
+                count[y0:y1, x0:x1] += 1.0
+        return tf.constant((total / count)[:height, :width])
+
+    def logits(self, image):
+        """(h, w, num_classes) float32 logits of one normalised (h, w, 3) image."""
+        image = tf.convert_to_tensor(image, tf.float32)
+        height, width = int(image.shape[0]), int(image.shape[1])
+        if self.resize is not None:
+            image = _resize_image(image, self.resize)
+        base_h, base_w = int(image.shape[0]), int(image.shape[1])
+        total = 0.0
+        for scale in self.scales:
+            size = [int(v) for v in scaled_size(base_h, base_w, scale, self.base_size)]
+            scaled = image if size == [base_h, base_w] else _resize_image(image, size)
+            if self.crop_size is None:
+                logits = self._model_logits(scaled)
+            else:
+                logits = self._windowed_logits(scaled)
+            total += resize_logits(logits[None], (height, width), self.align_corners)[0]
+        return np.asarray(total / len(self.scales))
+
+    def labels(self, image):
+        """(h, w) int32 class ids of one normalised image."""
+        return np.argmax(self.logits(image), axis=-1).astype(np.int32)

@@ -1,0 +1,220 @@
+"""`SegmentationTask`: the model, data, loss, metrics, evaluation and pictures of a recipe."""
+
+import os
+
+import keras
+import numpy as np
+
+from hrnet_keras.layers import Resize
+from hrnet_keras.models import hrnetv2
+from hrnet_keras.segmentation.image_io import read_image, read_pair
+from hrnet_keras.segmentation.inference import Predictor
+from hrnet_keras.segmentation.loss import SegmentationLoss
+from hrnet_keras.segmentation.metrics import (
+    SegmentationMeanIoU,
+    confusion_matrix,
+    segmentation_scores,
+)
+from hrnet_keras.segmentation.pipeline import evaluation_dataset, training_dataset
+from hrnet_keras.segmentation.preprocessing import ImageNormalization
+from hrnet_keras.segmentation.readers import IMAGE_SUFFIXES, lookup_table, read_split
+from hrnet_keras.segmentation.visualize import mask_image, overlay_image, palette_for
+from hrnet_keras.training.task import Task
+
+
+class SegmentationTask(Task):
+    """Semantic segmentation with HRNetV2 (`recipe.task` is a `SegmentationConfig`).
+
+    Example:
+    >>> from hrnet_keras.segmentation import SegmentationConfig, SegmentationTask
+    >>> from hrnet_keras.training import ModelConfig, Recipe
+    >>> recipe = Recipe(SegmentationConfig(num_classes=3), ModelConfig(width=4))
+    >>> task = SegmentationTask(recipe)
+    >>> task.build_model().output.shape[-1]
+    3
+    """
+
+    def __init__(self, recipe):
+        super().__init__(recipe)
+        self.config = recipe.task
+        model_classes = recipe.model.num_classes
+        if model_classes is not None and model_classes != self.config.num_classes:
+            raise ValueError(
+                "`model.num_classes` and `task.num_classes` disagree. "
+                f"Received: model.num_classes={model_classes}, "
+                f"task.num_classes={self.config.num_classes}"
+            )
+
+    def files(self, data_dir, split):
+        """The `SegmentationFiles` of one split, with the config's label mapping applied."""
+        config = self.config
+        files = read_split(
+            config.dataset,
+            data_dir,
+            split,
+            num_classes=config.num_classes,
+            ignore_label=config.ignore_label,
+        )
+        if config.label_mapping is not None:
+            files.label_lut = lookup_table(config.label_mapping, config.ignore_label)
+        return files
+
+    def build_model(self):
+        model = self.recipe.model
+        if model.builder != "hrnetv2":
+            raise ValueError(
+                f"Segmentation trains `hrnetv2` models. Received: builder={model.builder!r}"
+            )
+        return hrnetv2(
+            width=model.width,
+            num_classes=self.config.num_classes,
+            upsample=model.upsample,
+            align_corners=model.align_corners,
+            bn_momentum=model.bn_momentum,
+            sync_bn=self.recipe.runtime.sync_bn,
+            weights=model.weights,
+        )
+
+    def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
+        config = self.config
+        if training:
+            return training_dataset(
+                self.files(data_dir, config.train_split),
+                config,
+                batch_size=batch_size,
+                seed=self.recipe.runtime.seed,
+                input_context=input_context,
+            )
+        return evaluation_dataset(
+            self.files(data_dir, config.eval_split),
+            config,
+            batch_size=batch_size,
+            input_context=input_context,
+        )
+
+    def build_loss(self):
+        config = self.config
+        return SegmentationLoss(
+            num_classes=config.num_classes,
+            ignore_label=config.ignore_label,
+            class_weights=config.class_weights,
+            ohem=config.ohem,
+            ohem_threshold=config.ohem_threshold,
+            ohem_min_kept=config.ohem_min_kept,
+            align_corners=config.align_corners,
+        )
+
+    def build_metrics(self):
+        return [
+            SegmentationMeanIoU(
+                self.config.num_classes, self.config.ignore_label, self.config.align_corners
+            )
+        ]
+
+    def num_train_examples(self, data_dir):
+        return len(self.files(data_dir, self.config.train_split))
+
+    def predictor(self, model, *, scales=None, flip=None, flip_pairs=()):
+        """A `Predictor` with the config's test protocol (`scales` / `flip` override it)."""
+        config = self.config
+        if config.flip_pairs is not None:
+            flip_pairs = config.flip_pairs
+        black = -np.asarray(config.mean) / np.asarray(config.std)
+        window = config.eval_crop_size or config.crop_size
+        return Predictor(
+            model,
+            scales=config.eval_scales if scales is None else scales,
+            flip=config.eval_flip if flip is None else flip,
+            flip_pairs=flip_pairs,
+            crop_size=window if config.eval_sliding_window else None,
+            stride_ratio=config.eval_stride_ratio,
+            base_size=config.base_size,
+            resize=config.eval_resize,
+            pad_value=black,
+            align_corners=config.align_corners,
+        )
+
+    def _normalize(self, image):
+        return (image / 255.0 - np.asarray(self.config.mean)) / np.asarray(self.config.std)
+
+    def evaluate(self, model, data_dir, *, scales=None, flip=None, max_images=None):
+        """The paper's protocol on the eval split: mIoU, per-class IoU and accuracies.
+
+        Returns:
+            `{"mIoU", "pixel_accuracy", "mean_class_accuracy", "per_class_iou": {name: IoU},
+            "num_pixels", "num_images", "scales", "flip"}`.
+        """
+        config = self.config
+        files = self.files(data_dir, config.eval_split)
+        predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=files.flip_pairs)
+        matrix = np.zeros((config.num_classes, config.num_classes), np.int64)
+        count = len(files) if max_images is None else min(max_images, len(files))
+        for image_path, label_path in list(zip(files.images, files.labels))[:count]:
+            image, label = read_pair(image_path, label_path, files.label_lut)
+            predicted = predictor.labels(self._normalize(image).astype(np.float32))
+            matrix += confusion_matrix(label, predicted, config.num_classes, config.ignore_label)
+        scores = segmentation_scores(matrix, list(files.class_names) or None)
+        scores.update(num_images=count, scales=list(predictor.scales), flip=bool(predictor.flip))
+        return scores
+
+    def predict(self, model, inputs, out_dir, *, scales=None, flip=None, alpha=0.5, **options):
+        """Writes `{name}_mask.png` (palette PNG of class ids) and `{name}_overlay.png`.
+
+        Args:
+            inputs: image files, or folders of images.
+            out_dir: created if needed.
+
+        Returns:
+            The written paths, mask and overlay of each image in turn.
+        """
+        if options:
+            raise TypeError(f"Unknown predict options. Received: {sorted(options)}")
+        paths = _image_files(inputs)
+        flip_pairs = ()
+        if self.config.dataset == "lip":
+            from hrnet_keras.segmentation.readers.lip import FLIP_PAIRS as flip_pairs
+        predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)
+        palette = palette_for(self.config.dataset)
+        os.makedirs(out_dir, exist_ok=True)
+        written = []
+        for path in paths:
+            image = read_image(path)
+            labels = predictor.labels(self._normalize(image).astype(np.float32))
+            stem = os.path.splitext(os.path.basename(path))[0]
+            mask_path = os.path.join(out_dir, f"{stem}_mask.png")
+            overlay_path = os.path.join(out_dir, f"{stem}_overlay.png")
+            mask_image(labels, palette).save(mask_path)
+            overlay_image(image, labels, palette, alpha).save(overlay_path)
+            written += [mask_path, overlay_path]
+        return written
+
+    def serving_model(self, model):
+        """uint8 RGB images (any size) in, logits at the input size out."""
+        images = keras.Input((None, None, 3), dtype="uint8", name="images")
+        x = ImageNormalization(self.config.mean, self.config.std, name="normalize")(images)
+        logits = model(x)
+        logits = Resize("bilinear", self.config.align_corners, name="logits_to_input_size")(
+            [logits, images]
+        )
+        return keras.Model(images, logits, name=f"{model.name}_serving")
+
+
+def _image_files(inputs):
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    paths = []
+    for item in inputs:
+        item = os.fspath(item)
+        if os.path.isdir(item):
+            paths += sorted(
+                os.path.join(item, n)
+                for n in os.listdir(item)
+                if n.lower().endswith(IMAGE_SUFFIXES)
+            )
+        elif os.path.isfile(item):
+            paths.append(item)
+        else:
+            raise FileNotFoundError(f"No image file or folder at {item!r}. Received: {item!r}")
+    if not paths:
+        raise ValueError(f"No images to predict on. Received: inputs={list(inputs)!r}")
+    return paths

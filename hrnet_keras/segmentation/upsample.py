@@ -1,0 +1,23 @@
+"""Bilinear upsampling of stride-4 logits to a label's (or image's) size."""
+
+from keras import ops
+
+from hrnet_keras.layers import Resize
+
+_ALIGNED_CORNERS = Resize("bilinear", align_corners=True, name="align_corners_resize")
+
+
+def resize_logits(logits, size, align_corners=False):
+    """(b, h, w, k) logits resized bilinearly to `size = (height, width)`, in float32.
+
+    Example:
+    >>> import numpy as np
+    >>> tuple(resize_logits(np.zeros((1, 4, 4, 3), "float32"), (16, 16)).shape)
+    (1, 16, 16, 3)
+    """
+    logits = ops.cast(logits, "float32")
+    if not align_corners:
+        # TensorFlow's half-pixel bilinear resize is PyTorch's align_corners=False.
+        return ops.image.resize(logits, size, interpolation="bilinear")
+    reference = ops.zeros((1, size[0], size[1], 1), logits.dtype)
+    return _ALIGNED_CORNERS([logits, reference])
