@@ -1,0 +1,93 @@
+"""`hrnet-keras convert CHECKPOINT OUTPUT.keras`: a published PyTorch checkpoint to Keras."""
+
+import sys
+
+KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "backbone")
+
+
+def _width(value):
+    return int(value) if value.isdigit() else value
+
+
+def add_arguments(parser):
+    parser.add_argument("checkpoint", help="PyTorch checkpoint (.pth, .pt, .bin, .safetensors)")
+    parser.add_argument("output", help="the .keras file to write")
+    parser.add_argument(
+        "--model",
+        choices=KINDS,
+        default=None,
+        help="kind of model (default: from the checkpoint's head keys)",
+    )
+    parser.add_argument(
+        "--width",
+        type=_width,
+        default=None,
+        help="18, 30, 32, 40, 44, 48, 64, 18-small-v1 or 18-small-v2 (default: from the shapes)",
+    )
+    parser.add_argument(
+        "--num-classes",
+        type=int,
+        default=None,
+        help="classes of the head (default: from the checkpoint; with --drop-head, the new head)",
+    )
+    parser.add_argument(
+        "--upsample",
+        choices=("nearest", "bilinear"),
+        default=None,
+        help="fusion upsampling (default: nearest for classifier/hrnetv2p/backbone, "
+        "bilinear for segmenter/landmarker)",
+    )
+    parser.add_argument(
+        "--align-corners",
+        action="store_true",
+        default=None,
+        help="bilinear align_corners=True (the HRNet-OCR branch's segmentation checkpoints)",
+    )
+    parser.add_argument(
+        "--bn-momentum",
+        type=float,
+        default=None,
+        help="Keras BN momentum (default: 0.9 for nearest kinds, 0.99 for bilinear kinds)",
+    )
+    parser.add_argument(
+        "--drop-head",
+        action="store_true",
+        help="leave the final classification layer random, for fine-tuning on new classes",
+    )
+    parser.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_false",
+        help="fill what fits and report the rest instead of failing",
+    )
+
+
+def run(args):
+    from hrnet_keras.convert import convert_checkpoint
+
+    try:
+        model, report = convert_checkpoint(
+            args.checkpoint,
+            args.output,
+            model=args.model,
+            width=args.width,
+            num_classes=args.num_classes,
+            upsample=args.upsample,
+            align_corners=args.align_corners,
+            bn_momentum=args.bn_momentum,
+            drop_head=args.drop_head,
+            strict=args.strict,
+        )
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        print(f"hrnet-keras convert: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.output}: {model.name}, {report.filled} weights from {args.checkpoint}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    if report.skipped:
+        print(f"  left randomly initialised: {', '.join(report.skipped)}")
+    for title in ("missing", "unexpected", "mismatched"):
+        items = getattr(report, title)
+        if items:
+            print(f"  {title} ({len(items)}): {', '.join(items[:8])}")
+    return 0

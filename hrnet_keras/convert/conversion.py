@@ -1,0 +1,180 @@
+"""`convert_checkpoint`: a PyTorch checkpoint in, a `.keras` file of the matching model out."""
+
+import os
+import tempfile
+
+from hrnet_keras.convert.checkpoint_io import read_checkpoint
+from hrnet_keras.convert.detect import KINDS, detect
+from hrnet_keras.convert.key_layouts import canonicalize
+from hrnet_keras.convert.porting import fill_model
+from hrnet_keras.models import hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
+
+# How each kind of checkpoint was trained: the nearest-upsampling ImageNet/timm/detection
+# code with torch BN momentum 0.1, the bilinear segmentation/face code with 0.01.
+KIND_DEFAULTS = {
+    "classifier": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
+    "hrnetv2p": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
+    "backbone": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
+    "segmenter": {"upsample": "bilinear", "align_corners": False, "bn_momentum": 0.99},
+    "landmarker": {"upsample": "bilinear", "align_corners": False, "bn_momentum": 0.99},
+}
+
+
+def build_model(
+    kind,
+    width,
+    *,
+    num_classes=None,
+    channels=256,
+    levels=5,
+    upsample=None,
+    align_corners=None,
+    bn_momentum=None,
+    input_shape=(None, None, 3),
+):
+    """Builds the Keras model of a kind of checkpoint, with that kind's defaults.
+
+    Example:
+    >>> from hrnet_keras.convert import build_model
+    >>> model = build_model("landmarker", 8, num_classes=5, input_shape=(64, 64, 3))
+    >>> model.get_layer("stage2_module0_fuse_1_to_0_up").interpolation
+    'bilinear'
+    """
+    if kind not in KINDS:
+        raise ValueError(f"`model` must be one of {KINDS}. Received: model={kind!r}")
+    options = dict(KIND_DEFAULTS[kind])
+    given = {"upsample": upsample, "align_corners": align_corners, "bn_momentum": bn_momentum}
+    options.update({k: v for k, v in given.items() if v is not None})
+    if kind == "classifier":
+        if options["align_corners"]:
+            raise ValueError(
+                "Classifiers upsample by integer factors; `align_corners` does not apply. "
+                "Received: align_corners=True"
+            )
+        del options["align_corners"]
+        return hrnet_classifier(width, num_classes, input_shape=input_shape, **options)
+    if kind in ("segmenter", "landmarker"):
+        return hrnetv2(width, num_classes, input_shape=input_shape, **options)
+    if kind == "hrnetv2p":
+        return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
+    return hrnet_backbone(width, input_shape=input_shape, **options)
+
+
+def _resolve(info, path, *, model, width, num_classes, drop_head):
+    """Checks the requested kind, width and classes against the checkpoint."""
+    if model is not None and model != info.kind:
+        raise ValueError(
+            f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model}. "
+            f"Received: model={model!r}"
+        )
+    if width is not None and width != info.width:
+        raise ValueError(
+            f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
+            f"Received: width={width!r}"
+        )
+    if num_classes is not None and info.num_classes is None:
+        raise ValueError(
+            f"{path!r} holds a {info.kind} without a class head; `num_classes` does not "
+            f"apply. Received: num_classes={num_classes!r}"
+        )
+    if num_classes is not None and num_classes != info.num_classes and not drop_head:
+        raise ValueError(
+            f"{path!r} holds a head with {info.num_classes} classes, not {num_classes}; "
+            f"pass drop_head=True (--drop-head) to start a new {num_classes}-class head. "
+            f"Received: num_classes={num_classes!r}"
+        )
+    if drop_head and info.num_classes is None:
+        raise ValueError(
+            f"{path!r} holds a {info.kind} without a class head to drop. "
+            f"Received: drop_head={drop_head!r}"
+        )
+    return num_classes if num_classes is not None else info.num_classes
+
+
+def _parse_width(width):
+    if isinstance(width, str) and width.isdigit():
+        return int(width)
+    return width
+
+
+def _save_atomically(keras_model, output):
+    folder = os.path.dirname(os.path.abspath(output))
+    handle, temp = tempfile.mkstemp(suffix=".keras", prefix=".converting-", dir=folder)
+    os.close(handle)
+    try:
+        keras_model.save(temp)
+        os.replace(temp, output)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+
+
+def convert_checkpoint(
+    checkpoint,
+    output,
+    *,
+    model=None,
+    width=None,
+    num_classes=None,
+    upsample=None,
+    align_corners=None,
+    bn_momentum=None,
+    drop_head=False,
+    input_shape=(None, None, 3),
+    strict=True,
+):
+    """Converts a PyTorch HRNet checkpoint to a `.keras` file.
+
+    The kind, width and number of classes are read from the checkpoint; given explicitly
+    they are checked against it. Nothing is written unless every weight fits (the file is
+    written under a temporary name in the output folder and renamed at the end).
+
+    Args:
+        checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
+        output: the `.keras` file to write.
+        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"` or `"backbone"`;
+            None to infer it from the head's keys.
+        width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
+        num_classes: expected classes; with `drop_head`, the classes of the new head.
+        upsample: fusion upsampling; default `"nearest"` for classifier / hrnetv2p /
+            backbone, `"bilinear"` for segmenter / landmarker.
+        align_corners: bilinear `align_corners`; default False. The HRNet-OCR branch's
+            segmentation checkpoints need True.
+        bn_momentum: Keras BN momentum; default 0.9 (nearest kinds) or 0.99 (bilinear kinds).
+        drop_head: leave the final classification layer randomly initialised.
+        input_shape: the model's `(height, width, 3)`.
+        strict: see `load_torch_weights`.
+
+    Returns:
+        The filled Keras model and its `PortReport`.
+    """
+    path, output = str(checkpoint), str(output)
+    if not output.endswith(".keras"):
+        raise ValueError(f"`output` must be a .keras file. Received: output={output!r}")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        raise FileNotFoundError(f"The folder of `output` does not exist. Received: {output=}")
+    canonical = canonicalize(read_checkpoint(path))
+    info = detect(canonical, path)
+    classes = _resolve(
+        info,
+        path,
+        model=model,
+        width=_parse_width(width),
+        num_classes=num_classes,
+        drop_head=drop_head,
+    )
+    keras_model = build_model(
+        info.kind,
+        info.width,
+        num_classes=classes,
+        channels=info.channels or 256,
+        levels=info.levels or 5,
+        upsample=upsample,
+        align_corners=align_corners,
+        bn_momentum=bn_momentum,
+        input_shape=input_shape,
+    )
+    report = fill_model(keras_model, canonical, strict=strict, drop_head=drop_head, path=path)
+    _save_atomically(keras_model, output)
+    return keras_model, report

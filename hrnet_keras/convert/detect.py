@@ -1,0 +1,120 @@
+"""Inferring what a checkpoint holds (model kind, width, classes) from its keys and shapes."""
+
+import dataclasses
+import re
+
+from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
+
+KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "backbone")
+_KIND_OF_LAYOUT = {
+    "classification": "classifier",
+    "segmentation": "segmenter",
+    "face": "landmarker",
+    "detection": "hrnetv2p",
+    "backbone": "backbone",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointInfo:
+    """What a canonical checkpoint holds.
+
+    Attributes:
+        kind: one of `KINDS`, from the head's keys.
+        width: an int C or `"18-small-v1"` / `"18-small-v2"`, from the tensor shapes.
+        num_classes: classes (or landmarks) of the head; None without one.
+        channels: HRNetV2p channels (detection checkpoints only).
+        levels: HRNetV2p levels (detection checkpoints only).
+    """
+
+    kind: str
+    width: object
+    num_classes: object = None
+    channels: object = None
+    levels: object = None
+
+
+def _count(tensors, pattern):
+    regex = re.compile(pattern)
+    return len({m.group(1) for k in tensors if (m := regex.match(k))})
+
+
+def _architecture(tensors):
+    """(C, stage-1 units, stage-1 planes, modules per stage, units per branch)."""
+    return (
+        tensors["transition1.0.0.weight"].shape[0],
+        _count(tensors, r"^layer1\.(\d+)\."),
+        tensors["layer1.0.conv1.weight"].shape[0],
+        tuple(_count(tensors, rf"^stage{s}\.(\d+)\.") for s in (2, 3, 4)),
+        _count(tensors, r"^stage2\.0\.branches\.0\.(\d+)\."),
+    )
+
+
+def _matches(spec, arch):
+    c, stage1_units, planes, modules, units = arch
+    return (spec.widths[0], spec.stage1_units, spec.stage1_planes, spec.modules, spec.units) == (
+        c,
+        stage1_units,
+        planes,
+        modules,
+        units,
+    )
+
+
+def detect_width(tensors, path="<checkpoint>"):
+    """The HRNet width of a canonical checkpoint: an int C, `"18-small-v1"` or `"18-small-v2"`.
+
+    Example:
+    >>> import numpy as np
+    >>> from hrnet_keras.convert import detect_width
+    >>> keys = {"conv1.weight": (64, 3, 3, 3), "transition1.0.0.weight": (18, 256, 3, 3)}
+    >>> keys["layer1.0.conv1.weight"] = (64, 64, 1, 1)
+    >>> keys.update({f"layer1.{u}.conv2.weight": (64, 64, 3, 3) for u in range(2)})
+    >>> keys.update({f"stage{s}.{m}.branches.0.{u}.conv1.weight": (18, 18, 3, 3)
+    ...              for s, n in ((2, 1), (3, 3), (4, 2)) for m in range(n) for u in range(2)})
+    >>> detect_width({k: np.zeros(v, "float32") for k, v in keys.items()})
+    '18-small-v2'
+    """
+    required = ("conv1.weight", "transition1.0.0.weight", "layer1.0.conv1.weight")
+    absent = [k for k in required if k not in tensors]
+    if absent:
+        sample = sorted(tensors)[:6]
+        raise ValueError(
+            f"{path!r} is not an HRNet checkpoint: keys {absent} of the HRNet stem, stage 1 "
+            f"and first transition are missing. Received: keys {sample}"
+            + (" ..." if len(tensors) > len(sample) else "")
+        )
+    arch = _architecture(tensors)
+    for width in SMALL_VARIANTS:
+        if _matches(hrnet_spec(width), arch):
+            return width
+    width = int(arch[0])
+    if _matches(hrnet_spec(width), arch):
+        return width
+    raise ValueError(
+        f"{path!r} holds an HRNet variant this library does not build: width {arch[0]}, "
+        f"{arch[1]} stage-1 units of {arch[2]} planes, modules per stage {arch[3]}, "
+        f"{arch[4]} units per branch. Expected W18-small-v1, W18-small-v2 or a full-size "
+        f"width (4 stage-1 units, modules (1, 4, 3), 4 units). Received: path={path!r}"
+    )
+
+
+def _num_classes(tensors, kind):
+    key = {"classifier": "classifier.weight"}.get(kind, "last_layer.3.weight")
+    return int(tensors[key].shape[0]) if key in tensors else None
+
+
+def detect(checkpoint, path="<checkpoint>"):
+    """Infers a `CheckpointInfo` from a `CanonicalCheckpoint`."""
+    tensors = checkpoint.tensors
+    kind = _KIND_OF_LAYOUT[checkpoint.layout]
+    width = detect_width(tensors, path)
+    if kind == "hrnetv2p":
+        channels = (
+            tensors["neck.reduction.weight"].shape[0]
+            if "neck.reduction.weight" in (tensors)
+            else None
+        )
+        levels = _count(tensors, r"^neck\.fpn\.(\d+)\.")
+        return CheckpointInfo(kind, width, channels=channels, levels=levels or None)
+    return CheckpointInfo(kind, width, num_classes=_num_classes(tensors, kind))
