@@ -9,6 +9,8 @@ Example:
 
 from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.classifier import hrnet_classifier
+from hrnet_keras.models.complexity import multiply_adds
+from hrnet_keras.models.fold_batch_norm import fold_batch_norm
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
@@ -19,6 +21,7 @@ __all__ = [
     "SMALL_VARIANTS",
     "HRNetBackbone",
     "HRNetSpec",
+    "fold_batch_norm",
     "hrnet_backbone",
     "hrnet_classifier",
     "hrnet_spec",
@@ -26,6 +29,7 @@ __all__ = [
     "hrnetv1h",
     "hrnetv2",
     "hrnetv2p",
+    "multiply_adds",
 ]
 
 

@@ -84,6 +84,6 @@ def hrnet_classifier(
         x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
     suffix = "" if head == "C" else f"_{head.lower()}"
     model = keras.Model(
-        backbone.inputs, x, name=name or f"hrnet_{backbone.spec.name}_classifier{suffix}"
+        backbone.input, x, name=name or f"hrnet_{backbone.spec.name}_classifier{suffix}"
     )
     return load_weights(model, weights)

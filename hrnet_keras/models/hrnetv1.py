@@ -20,7 +20,7 @@ def _hrnetv1_family(width, num_classes, raise_to, *, name, weights, **backbone_a
     if num_classes is not None:
         x = dense_prediction_head(x, num_classes, norm=norm)
     kind = "hrnetv1" if raise_to is None else "hrnetv1h"
-    model = keras.Model(backbone.inputs, x, name=name or f"{kind}_{backbone.spec.name}")
+    model = keras.Model(backbone.input, x, name=name or f"{kind}_{backbone.spec.name}")
     return load_weights(model, weights)
 
 

@@ -63,5 +63,5 @@ def hrnetv2(
     x = hrnetv2_representation(list(backbone.pyramid_outputs.values()), align_corners=align_corners)
     if num_classes is not None:
         x = dense_prediction_head(x, num_classes, norm=norm)
-    model = keras.Model(backbone.inputs, x, name=name or f"hrnetv2_{backbone.spec.name}")
+    model = keras.Model(backbone.input, x, name=name or f"hrnetv2_{backbone.spec.name}")
     return load_weights(model, weights)

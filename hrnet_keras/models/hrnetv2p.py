@@ -60,5 +60,5 @@ def hrnetv2p(
         pooling=pooling,
         align_corners=align_corners,
     )
-    model = keras.Model(backbone.inputs, pyramid, name=name or f"hrnetv2p_{backbone.spec.name}")
+    model = keras.Model(backbone.input, pyramid, name=name or f"hrnetv2p_{backbone.spec.name}")
     return load_weights(model, weights)
