@@ -1,21 +1,6 @@
-"""Shared fixtures and test set-up.
+"""Shared fixtures (the PyTorch-before-TensorFlow import order is set in ../conftest.py)."""
 
-torchvision (which timm imports) crashes the process when it is first imported after
-TensorFlow, so the PyTorch stack, when installed, is imported here, before any test module
-imports TensorFlow.
-"""
-
-import os
 import pathlib
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-try:
-    import timm  # noqa: F401
-    import torch  # noqa: F401
-    import torchvision  # noqa: F401
-except ImportError:
-    pass
 
 import pytest
 
