@@ -102,10 +102,12 @@ class Resize(keras.layers.Layer):
         x, (height, width) = self._target_size(inputs)
         if self.interpolation == "nearest":
             return _nearest_along(_nearest_along(x, 1, height), 2, width)
-        if not self.align_corners:
-            # TensorFlow's half-pixel bilinear resize is PyTorch's align_corners=False.
+        if not self.align_corners and isinstance(height, int) and isinstance(width, int):
+            # The half-pixel bilinear resize of the backends is PyTorch's align_corners=False;
+            # `ops.image.resize` needs a size known when the graph is built.
             return ops.image.resize(x, (height, width), interpolation="bilinear")
-        return _linear_along(_linear_along(x, 1, height, True), 2, width, True)
+        x = _linear_along(x, 1, height, self.align_corners)
+        return _linear_along(x, 2, width, self.align_corners)
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, (list, tuple)) and isinstance(input_shape[0], (list, tuple)):

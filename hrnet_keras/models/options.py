@@ -1,7 +1,7 @@
 """Arguments shared by every builder, checked once."""
 
 from hrnet_keras.layers import NormOptions
-from hrnet_keras.models.backbone import HRNetBackbone
+from hrnet_keras.models.backbone import HRNetBackbone, validate_image_shape
 
 
 def check_num_classes(num_classes, arg="num_classes", allow_none=True):
@@ -16,6 +16,7 @@ def backbone_and_norm(
 ):
     """The backbone a builder composes, and the norm options its head shares."""
     norm = NormOptions(bn_momentum, bn_epsilon, sync_bn)
+    input_shape = validate_image_shape(input_shape, "input_shape")
     backbone = HRNetBackbone(
         width=width,
         upsample=upsample,

@@ -1,0 +1,35 @@
+"""The `hrnet-keras` dispatcher and the `models` table."""
+
+import pytest
+
+from hrnet_keras.cli import main
+
+
+def test_help_lists_every_command(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "models", "convert", "train", "evaluate", "predict", "export"):
+        assert f"  {command}" in out
+
+
+def test_unknown_command(capsys):
+    assert main(["fly"]) == 2
+    assert "unknown command 'fly'" in capsys.readouterr().err
+
+
+def test_models_table(capsys):
+    assert main(["models", "--only", "w18_small_v1"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("hrnet")]
+    assert [line.split()[0] for line in lines] == [
+        "hrnet_w18_small_v1_c",
+        "hrnetv2_w18_small_v1_cityscapes",
+    ]
+    classifier = lines[0].split()
+    assert classifier[2] == classifier[3] == "13,187,464"
+    assert classifier[6] == "1.49"  # measured GFLOPs (multiply-adds / 2^30)
+
+
+def test_models_unknown_filter():
+    with pytest.raises(SystemExit, match="no variant name contains 'w7'"):
+        main(["models", "--only", "w7", "--no-flops"])
