@@ -2,7 +2,7 @@
 
 import sys
 
-KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "backbone")
+from hrnet_keras.convert.detect import KINDS
 
 
 def _width(value):
