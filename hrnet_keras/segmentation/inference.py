@@ -73,7 +73,9 @@ class Predictor:
             for left, right in flip_pairs:
                 order[left], order[right] = right, left
             self.swap = order
-        self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # One trace per input shape (the windows share one): the models' resize layers need
+        # static sizes.
+        self._forward = tf.function(lambda x: model(x, training=False))
 
     def _model_logits(self, image):
         """Logits of one (h, w, 3) image at its own size, averaged with the flipped pass."""

@@ -86,7 +86,7 @@ class SegmentationLoss(keras.losses.Loss):
         # Ignored pixels sort after every real probability (which is at most 1).
         ranked = ops.sort(ops.where(valid, true_prob, 2.0))
         num_valid = ops.sum(ops.cast(valid, "int32"))
-        kth = ops.take(ranked, ops.clip(ops.minimum(self.ohem_min_kept, num_valid - 1), 0, None))
+        kth = ops.take(ranked, ops.maximum(ops.minimum(self.ohem_min_kept, num_valid - 1), 0))
         threshold = ops.maximum(kth, self.ohem_threshold)
         kept = ops.cast(ops.logical_and(valid, true_prob < threshold), "float32")
         pixel_losses = ops.reshape(pixel_losses, (-1,))

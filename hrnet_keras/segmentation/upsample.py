@@ -1,5 +1,6 @@
 """Bilinear upsampling of stride-4 logits to a label's (or image's) size."""
 
+import tensorflow as tf
 from keras import ops
 
 from hrnet_keras.layers import Resize
@@ -17,7 +18,8 @@ def resize_logits(logits, size, align_corners=False):
     """
     logits = ops.cast(logits, "float32")
     if not align_corners:
-        # TensorFlow's half-pixel bilinear resize is PyTorch's align_corners=False.
-        return ops.image.resize(logits, size, interpolation="bilinear")
+        # TensorFlow's half-pixel bilinear resize is PyTorch's align_corners=False. (Not
+        # `ops.image.resize`: it cannot take a size known only when the graph runs.)
+        return tf.image.resize(logits, size, method="bilinear")
     reference = ops.zeros((1, size[0], size[1], 1), logits.dtype)
     return _ALIGNED_CORNERS([logits, reference])
