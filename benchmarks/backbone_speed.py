@@ -1,0 +1,178 @@
+"""Inference latency of HRNetV2 in Keras against timm's HRNet in PyTorch, on this machine.
+
+Each measurement runs in its own subprocess (so that peak memory is that framework's alone),
+with 2 threads, batch 1, float32; Keras and PyTorch subprocesses alternate for several rounds
+and the medians are compared. Both sides compute the same network: the HRNet-W backbone with
+nearest-neighbour fusion upsampling (timm's) and the HRNetV2 head-less representation
+(branches bilinearly upsampled and concatenated; added to timm's `features_only` output in
+torch). Achieved GFLOP/s are also compared with the machine's float32 matmul peak.
+
+    python benchmarks/backbone_speed.py            # both published settings
+    python benchmarks/backbone_speed.py --quick    # W18 at 256x256 only, fewer runs
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+CASES = [(18, 256, 256), (48, 512, 1024)]
+THREADS = 2
+
+
+def _timings(fn, runs, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def worker_keras(width, height, image_width, runs, folded):
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import hrnet_keras
+
+    model = hrnet_keras.models.hrnetv2(
+        width=width, input_shape=(height, image_width, 3), upsample="nearest"
+    )
+    macs = hrnet_keras.models.multiply_adds(model, (height, image_width, 3))
+    if folded:
+        model = hrnet_keras.models.fold_batch_norm(model)
+    forward = tf.function(lambda x: model(x, training=False))
+    x = tf.constant(np.random.default_rng(0).random((1, height, image_width, 3), "float32"))
+    times = _timings(lambda: forward(x).numpy(), runs)
+    return {"times": times, "macs": macs}
+
+
+def worker_torch(width, height, image_width, runs, frozen):
+    import timm
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(THREADS)
+    backbone = timm.create_model(
+        f"hrnet_w{width}", features_only=True, feature_location="", pretrained=False
+    )
+
+    class HRNetV2(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = backbone
+
+        def forward(self, x):
+            _, *branches = self.backbone(x)
+            size = branches[0].shape[-2:]
+            upsampled = [F.interpolate(b, size=size, mode="bilinear") for b in branches[1:]]
+            return torch.cat([branches[0], *upsampled], dim=1)
+
+    model = HRNetV2().eval().to(memory_format=torch.channels_last)
+    x = torch.rand(1, 3, height, image_width).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        if frozen:
+            # TorchScript freezing folds batch norm into the convolutions.
+            model = torch.jit.freeze(torch.jit.trace(model, x))
+        times = _timings(lambda: model(x), runs)
+    return {"times": times}
+
+
+def matmul_peak_gflops():
+    """float32 matmul throughput of TensorFlow with 2 threads (the machine's practical peak)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+    a = tf.random.uniform((2048, 2048))
+    matmul = tf.function(lambda: tf.linalg.matmul(a, a))
+    times = _timings(lambda: matmul().numpy(), 10)
+    return 2 * 2048**3 / min(times) / 1e9
+
+
+def _run_worker(kind, case, runs, variant):
+    command = [sys.executable, __file__, "--worker", kind, "--variant", variant]
+    command += ["--case", ",".join(map(str, case)), "--runs", str(runs)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{kind} worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker", choices=["keras", "torch", "peak"])
+    parser.add_argument("--variant", default="")
+    parser.add_argument("--case", default="")
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+
+    if args.worker:
+        if args.worker == "peak":
+            result = {"gflops": matmul_peak_gflops()}
+        else:
+            case = tuple(int(v) for v in args.case.split(","))
+            if args.worker == "keras":
+                result = worker_keras(*case, args.runs, folded=args.variant == "folded")
+            else:
+                result = worker_torch(*case, args.runs, frozen=args.variant == "frozen")
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    cases = CASES[:1] if args.quick else CASES
+    runs = {(18, 256, 256): 5 if args.quick else 20, (48, 512, 1024): 5}
+    peak = _run_worker("peak", (0,), 0, "")["gflops"]
+    print(f"float32 matmul peak, {THREADS} threads (TensorFlow, 2048^3): {peak:.0f} GFLOP/s\n")
+    variants = [
+        ("keras", "model", "Keras hrnetv2 (as built)"),
+        ("keras", "folded", "Keras hrnetv2, BN folded (fold_batch_norm)"),
+        ("torch", "eager", "PyTorch timm, eager, channels_last"),
+        ("torch", "frozen", "PyTorch timm, jit.freeze (BN folded), channels_last"),
+    ]
+    for case in cases:
+        results = {v: {"times": [], "rss": []} for v in variants}
+        macs = None
+        for _ in range(args.rounds):
+            for variant in variants:
+                out = _run_worker(variant[0], case, runs[case], variant[1])
+                results[variant]["times"] += out["times"]
+                results[variant]["rss"].append(out["peak_rss_mb"])
+                macs = out.get("macs", macs)
+        width, height, image_width = case
+        print(f"HRNetV2-W{width} at {height}x{image_width}, batch 1, float32, {THREADS} threads")
+        print(f"  {'':<52} {'median ms':>9} {'GFLOP/s':>8} {'of peak':>7} {'peak RSS MB':>11}")
+        medians = {}
+        for variant in variants:
+            median = _median(results[variant]["times"])
+            medians[variant[:2]] = median
+            rate = 2 * macs / median / 1e9
+            print(
+                f"  {variant[2]:<52} {median * 1000:9.1f} {rate:8.1f} {rate / peak:7.0%} "
+                f"{max(results[variant]['rss']):11.0f}"
+            )
+        eager = medians[("torch", "eager")]
+        best_torch = min(eager, medians[("torch", "frozen")])
+        as_built, folded = medians[("keras", "model")], medians[("keras", "folded")]
+        print(
+            f"  ratio Keras/PyTorch eager: as built {as_built / eager:.2f}, "
+            f"folded {folded / eager:.2f}; folded vs PyTorch's best: {folded / best_torch:.2f}\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
