@@ -130,3 +130,14 @@ def test_backbone_from_task_checkpoint_not_strict(segmentation_checkpoint):
     assert not report.missing and not report.mismatched
     assert report.unexpected and all(k.startswith("last_layer.") for k in report.unexpected)
     assert report.ignored == ["loss.criterion.weight"]
+
+
+def test_backbone_only_into_another_task(segmentation_checkpoint):
+    reference, path, _, _ = segmentation_checkpoint
+    model = hrnet_keras.models.hrnetv2p(SMALL, channels=16, upsample="bilinear")
+    report = load_torch_weights(model, path, backbone_only=True)
+    expected = ["v2p_reduction_conv", *(f"v2p_fpn{i}_conv" for i in range(5))]
+    assert sorted(report.skipped) == sorted(expected)
+    assert {k.split(".")[0] for k in report.ignored} == {"loss", "last_layer"}
+    kernel = reference.backbone.conv1.weight.detach().numpy().transpose(2, 3, 1, 0)
+    np.testing.assert_array_equal(model.get_layer("stem_conv1").kernel.numpy(), kernel)

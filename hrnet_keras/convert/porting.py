@@ -17,6 +17,8 @@ from hrnet_keras.convert.name_map import (
 from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
 _LISTED = 12
+# PyTorch modules of the backbone (stem, stages, transitions) in the canonical layout.
+BACKBONE_MODULES = re.compile(r"^(conv\d|bn\d|layer1|transition\d|stage\d)\.")
 
 
 @dataclasses.dataclass
@@ -25,7 +27,7 @@ class PortReport:
 
     Attributes:
         filled: number of Keras variables filled from the checkpoint.
-        skipped: layers deliberately left as initialised (`drop_head`).
+        skipped: layers deliberately left as initialised (`drop_head`, `backbone_only`).
         ignored: checkpoint keys deliberately not used (losses, detector heads).
         notes: remarks on adapted layouts.
         missing, unexpected, mismatched: problems tolerated by `strict=False`.
@@ -89,7 +91,7 @@ def _final_units(model):
     return None
 
 
-def _check_model_fits(model, checkpoint, path, drop_head):
+def _check_model_fits(model, checkpoint, path, drop_head, backbone_only):
     """Clear errors for the usual mistakes before the key-by-key listing."""
     info = detect(checkpoint, path)
     width = model_width(model)
@@ -100,7 +102,11 @@ def _check_model_fits(model, checkpoint, path, drop_head):
             f"width={info.width!r}. Received: path={path!r}"
         )
     units = _final_units(model)
-    if not drop_head and units is not None and info.num_classes not in (None, units):
+    if (
+        not (drop_head or backbone_only)
+        and units is not None
+        and info.num_classes not in (None, units)
+    ):
         raise ValueError(
             f"{path!r} holds a head with {info.num_classes} classes, but model {model.name!r} "
             f"predicts {units}. Build it with num_classes={info.num_classes}, or pass "
@@ -110,13 +116,22 @@ def _check_model_fits(model, checkpoint, path, drop_head):
     return info
 
 
-def fill_model(model, checkpoint, *, strict=True, drop_head=False, path="<checkpoint>"):
+def fill_model(
+    model, checkpoint, *, strict=True, drop_head=False, backbone_only=False, path="<checkpoint>"
+):
     """Fills `model` from a `CanonicalCheckpoint`; see `load_torch_weights`."""
     tensors = checkpoint.tensors
     report = PortReport(ignored=list(checkpoint.ignored), notes=list(checkpoint.notes))
     used, assignments = set(), []
+    if backbone_only:
+        head_keys = [k for k in tensors if not BACKBONE_MODULES.match(k)]
+        report.ignored += head_keys
+        used.update(head_keys)
     for layer in _layers(model):
         module = torch_module_name(layer.name)
+        if backbone_only and not (module and BACKBONE_MODULES.match(module + ".")):
+            report.skipped.append(layer.name)
+            continue
         if drop_head and layer.name in FINAL_LAYERS:
             report.skipped.append(layer.name)
             if module:
@@ -157,7 +172,7 @@ def fill_model(model, checkpoint, *, strict=True, drop_head=False, path="<checkp
     return report
 
 
-def load_torch_weights(model, path, *, strict=True, drop_head=False):
+def load_torch_weights(model, path, *, strict=True, drop_head=False, backbone_only=False):
     """Fills an HRNet Keras model from a published PyTorch checkpoint.
 
     Reads `.pth`/`.pt`/`.bin` files with `torch.load(weights_only=True)` and `.safetensors`
@@ -171,6 +186,10 @@ def load_torch_weights(model, path, *, strict=True, drop_head=False):
             shapes equal; otherwise fill what fits and report the rest.
         drop_head: leave the final classification layer (`predictions` or `head_logits`)
             as initialised, for fine-tuning on another number of classes.
+        backbone_only: fill the backbone (stem, stages, transitions) alone, strictly, and
+            leave every head layer as initialised: how the segmentation, face and detection
+            models start from the ImageNet checkpoints. The checkpoint's head tensors are
+            reported as ignored.
 
     Returns:
         A `PortReport`.
@@ -178,7 +197,14 @@ def load_torch_weights(model, path, *, strict=True, drop_head=False):
     path = str(path)
     checkpoint = canonicalize(read_checkpoint(path))
     if strict:
-        _check_model_fits(model, checkpoint, path, drop_head)
+        _check_model_fits(model, checkpoint, path, drop_head, backbone_only)
     else:
         detect_width(checkpoint.tensors, path)
-    return fill_model(model, checkpoint, strict=strict, drop_head=drop_head, path=path)
+    return fill_model(
+        model,
+        checkpoint,
+        strict=strict,
+        drop_head=drop_head,
+        backbone_only=backbone_only,
+        path=path,
+    )
