@@ -9,6 +9,7 @@ from hrnet_keras.training.recipe import (
     load_recipe,
 )
 from hrnet_keras.training.task import Task
+from hrnet_keras.training.trainer import TrainingRun, evaluate, predict, train
 
 __all__ = [
     "ModelConfig",
@@ -16,6 +17,10 @@ __all__ = [
     "Recipe",
     "RuntimeConfig",
     "Task",
+    "TrainingRun",
     "apply_overrides",
+    "evaluate",
     "load_recipe",
+    "predict",
+    "train",
 ]

@@ -1,0 +1,183 @@
+"""Learning-rate schedules of the recipes: poly, step and constant, with a linear warm-up."""
+
+import itertools
+
+import keras
+from keras import ops
+
+
+def _warmup_factor(step, warmup_steps):
+    """`step / warmup_steps` during the warm-up, then 1."""
+    if not warmup_steps:
+        return 1.0
+    return ops.minimum(1.0, step / float(warmup_steps))
+
+
+def _check_steps(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Poly decay per iteration, the segmentation papers' schedule.
+
+    `lr(step) = end + (initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power`,
+    multiplied during the first `warmup_steps` steps by `step / warmup_steps` (a linear
+    warm-up from 0).
+
+    Args:
+        initial_learning_rate: rate at step 0 (after the warm-up).
+        decay_steps: steps until the rate reaches `end_learning_rate` (all of training).
+        power: 0.9 in the paper.
+        end_learning_rate: final rate.
+        warmup_steps: length of the linear warm-up; 0 for none.
+
+    Example:
+    >>> from hrnet_keras.training.schedules import PolyDecay
+    >>> schedule = PolyDecay(0.01, decay_steps=100)
+    >>> round(float(schedule(50)), 6)  # 0.01 * 0.5 ** 0.9
+    0.005359
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        power=0.9,
+        end_learning_rate=0.0,
+        warmup_steps=0,
+    ):
+        _check_steps("decay_steps", decay_steps, 1)
+        _check_steps("warmup_steps", warmup_steps, 0)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.power = power
+        self.end_learning_rate = end_learning_rate
+        self.warmup_steps = warmup_steps
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        progress = ops.minimum(step, float(self.decay_steps)) / float(self.decay_steps)
+        rate = self.end_learning_rate + (
+            self.initial_learning_rate - self.end_learning_rate
+        ) * ops.power(1.0 - progress, self.power)
+        return rate * _warmup_factor(step, self.warmup_steps)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "power": self.power,
+            "end_learning_rate": self.end_learning_rate,
+            "warmup_steps": self.warmup_steps,
+        }
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Multiplies the rate by `decay_rate` at each boundary (in steps), after a warm-up.
+
+    Recipes give the boundaries in epochs (`OptimizerConfig.boundaries`); `build_schedule`
+    converts them to steps.
+
+    Args:
+        initial_learning_rate: rate before the first boundary.
+        boundaries: increasing steps at which the rate is multiplied by `decay_rate`.
+        decay_rate: 0.1 in the landmark and classification recipes.
+        warmup_steps: length of the linear warm-up; 0 for none.
+
+    Example:
+    >>> from hrnet_keras.training.schedules import StepDecay
+    >>> schedule = StepDecay(1e-4, boundaries=[30, 50], decay_rate=0.1)
+    >>> [round(float(schedule(s)), 8) for s in (0, 30, 49, 50)]
+    [0.0001, 1e-05, 1e-05, 1e-06]
+    """
+
+    def __init__(self, initial_learning_rate, boundaries, decay_rate=0.1, warmup_steps=0):
+        boundaries = [int(b) for b in boundaries]
+        if any(b <= a for a, b in itertools.pairwise(boundaries)):
+            raise ValueError(f"`boundaries` must increase. Received: boundaries={boundaries}")
+        _check_steps("warmup_steps", warmup_steps, 0)
+        self.initial_learning_rate = initial_learning_rate
+        self.boundaries = boundaries
+        self.decay_rate = decay_rate
+        self.warmup_steps = warmup_steps
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        passed = sum(ops.cast(step >= float(b), "float32") for b in self.boundaries)
+        rate = self.initial_learning_rate * ops.power(self.decay_rate, passed)
+        return rate * _warmup_factor(step, self.warmup_steps)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "boundaries": list(self.boundaries),
+            "decay_rate": self.decay_rate,
+            "warmup_steps": self.warmup_steps,
+        }
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A constant rate after an optional linear warm-up.
+
+    Example:
+    >>> from hrnet_keras.training.schedules import ConstantSchedule
+    >>> [round(float(ConstantSchedule(0.1, warmup_steps=4)(s)), 6) for s in (0, 2, 4, 9)]
+    [0.0, 0.05, 0.1, 0.1]
+    """
+
+    def __init__(self, learning_rate, warmup_steps=0):
+        _check_steps("warmup_steps", warmup_steps, 0)
+        self.learning_rate = learning_rate
+        self.warmup_steps = warmup_steps
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        return self.learning_rate * _warmup_factor(step, self.warmup_steps)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
+
+
+SCHEDULES = ("poly", "step", "constant")
+
+
+def build_schedule(config, *, total_steps, steps_per_epoch):
+    """The schedule of an `OptimizerConfig`, for a run of `total_steps` steps.
+
+    Args:
+        config: an `OptimizerConfig` (`schedule`, `learning_rate`, `power`, `boundaries` in
+            epochs, `decay_rate`, `warmup_steps`).
+        total_steps: the run's optimizer steps (poly decays to 0 over them).
+        steps_per_epoch: converts the step schedule's epoch boundaries to steps.
+
+    Example:
+    >>> from hrnet_keras.training import OptimizerConfig
+    >>> from hrnet_keras.training.schedules import build_schedule
+    >>> config = OptimizerConfig(schedule="step", learning_rate=1.0, boundaries=(2,))
+    >>> s = build_schedule(config, total_steps=40, steps_per_epoch=10)
+    >>> float(s(19)), round(float(s(20)), 6)
+    (1.0, 0.1)
+    """
+    if config.schedule == "poly":
+        return PolyDecay(
+            config.learning_rate,
+            decay_steps=total_steps,
+            power=config.power,
+            warmup_steps=config.warmup_steps,
+        )
+    if config.schedule == "step":
+        return StepDecay(
+            config.learning_rate,
+            boundaries=[int(epoch * steps_per_epoch) for epoch in config.boundaries],
+            decay_rate=config.decay_rate,
+            warmup_steps=config.warmup_steps,
+        )
+    if config.schedule == "constant":
+        return ConstantSchedule(config.learning_rate, warmup_steps=config.warmup_steps)
+    raise ValueError(
+        f"`optimizer.schedule` must be one of {SCHEDULES}. Received: schedule={config.schedule!r}"
+    )

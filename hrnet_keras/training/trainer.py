@@ -1,0 +1,230 @@
+"""`train`, `evaluate` and `predict`: a recipe's Task driven by `model.fit` under a strategy.
+
+A run directory (`model_dir`) holds:
+
+- `recipe.json`: the recipe as trained, overrides applied.
+- `checkpoints/`: the resumable state (model and optimizer), every
+  `runtime.checkpoint_every_steps` steps and at each epoch's end.
+- `last.weights.h5` / `best.weights.h5`: weights after the last epoch / after the epoch of
+  lowest mean training loss.
+- `logs/`: TensorBoard summaries (when the `tensorboard` package is installed).
+
+Running the same `train` again on the same `model_dir` resumes from the last checkpoint: the
+step counter and optimizer state are restored and the training data skips the batches
+already consumed, so that, with the deterministic pipelines of this library (examples keyed
+by seed, epoch and index), a killed and resumed run ends with the weights of an uninterrupted
+one. Skipped batches are still read and augmented (tf.data cannot jump ahead), which takes
+a fraction of the time their training took.
+"""
+
+import copy
+import dataclasses
+import importlib.util
+import json
+import os
+
+import keras
+
+from hrnet_keras.models.weights import load_weights
+from hrnet_keras.training.callbacks import TrainingCheckpoint
+from hrnet_keras.training.checkpoint import CheckpointManager
+from hrnet_keras.training.distribution import create_strategy, is_chief, per_replica_batch_size
+from hrnet_keras.training.multi_worker import patch_for_multi_worker
+from hrnet_keras.training.optimizers import build_optimizer
+from hrnet_keras.training.runtime import training_runtime
+
+
+@dataclasses.dataclass
+class TrainingRun:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model (the last good weights after a NaN stop).
+        history: `{metric: [value per epoch trained by this call]}`.
+        task: the recipe's `Task`.
+        steps: optimizer steps done in total (including those of earlier, resumed runs).
+        nan_step: the step whose loss was NaN or infinite, or None.
+    """
+
+    model: keras.Model
+    history: dict
+    task: object
+    steps: int
+    nan_step: int | None = None
+
+
+def steps_per_epoch(recipe, task, data_dir):
+    """`runtime.steps_per_epoch`, or one pass over the training split."""
+    runtime = recipe.runtime
+    if runtime.steps_per_epoch is not None:
+        if runtime.steps_per_epoch < 1:
+            raise ValueError(
+                "`runtime.steps_per_epoch` must be positive or None. "
+                f"Received: steps_per_epoch={runtime.steps_per_epoch}"
+            )
+        return runtime.steps_per_epoch
+    examples = task.num_train_examples(data_dir)
+    if not examples:
+        raise ValueError(
+            f"The task cannot count the training examples in {os.fspath(data_dir)!r}; set "
+            "`runtime.steps_per_epoch`. Received: steps_per_epoch=None"
+        )
+    return max(1, examples // runtime.global_batch_size)
+
+
+def training_dataset(task, data_dir, strategy, global_batch_size, *, skip_steps=0):
+    """The task's training data distributed over `strategy`, after `skip_steps` global steps.
+
+    Each input pipeline (one per worker) gets `task.build_dataset(...,
+    input_context=context)` at the per-replica batch size; a pipeline feeding several local
+    replicas hands them consecutive batches, so one global step consumes that many batches.
+    """
+    per_replica_batch_size(global_batch_size, strategy)
+
+    def dataset_fn(context):
+        dataset = task.build_dataset(
+            data_dir,
+            training=True,
+            batch_size=context.get_per_replica_batch_size(global_batch_size),
+            input_context=context,
+        )
+        replicas_per_pipeline = context.num_replicas_in_sync // context.num_input_pipelines
+        return dataset.skip(skip_steps * replicas_per_pipeline)
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def _has_tensorboard():
+    if importlib.util.find_spec("tensorboard") is None:
+        print("TensorBoard is not installed (`pip install tensorboard`): no logs are written.")
+        return False
+    return True
+
+
+def _write_recipe(recipe, model_dir):
+    with open(os.path.join(model_dir, "recipe.json"), "w") as f:
+        json.dump(recipe.to_dict(), f, indent=2, default=str)
+
+
+def _segments(start, epochs, steps):
+    """`(first_epoch, last_epoch, start_step, steps_per_epoch)` of each `fit` call.
+
+    A run resumed mid-epoch finishes that epoch with a short `fit`, then runs the others.
+    """
+    epoch, offset = divmod(start, steps)
+    segments = []
+    if offset:
+        segments.append((epoch, epoch + 1, start, steps - offset))
+        epoch += 1
+    if epoch < epochs:
+        segments.append((epoch, epochs, epoch * steps, steps))
+    return segments
+
+
+def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="auto"):
+    """Trains `recipe` on `data_dir`, writing checkpoints and weights to `model_dir`.
+
+    Resumes from `model_dir`'s last checkpoint when there is one (see the module docstring).
+
+    Args:
+        recipe: a `Recipe` (after overrides).
+        data_dir: the dataset root the task reads.
+        model_dir: the run directory (created). In a multi-worker cluster it must be shared
+            storage: the chief writes it and every worker resumes from it.
+        strategy: a `tf.distribute.Strategy`; default from `recipe.runtime.distribution`.
+        callbacks: extra Keras callbacks.
+        verbose: `model.fit`'s: `"auto"` / 1 shows the progress bar with its ETA.
+
+    Returns:
+        A `TrainingRun`.
+    """
+    runtime = recipe.runtime
+    model_dir = os.fspath(model_dir)
+    with training_runtime(runtime):
+        strategy = strategy or create_strategy(runtime.distribution)
+        per_replica_batch_size(runtime.global_batch_size, strategy)
+        task = recipe.build_task()
+        steps = steps_per_epoch(recipe, task, data_dir)
+        total_steps = runtime.epochs * steps
+        chief = is_chief(strategy)
+        with strategy.scope():
+            model = task.build_model()
+            patch_for_multi_worker(model, strategy)
+            optimizer = build_optimizer(
+                recipe.optimizer, total_steps=total_steps, steps_per_epoch=steps, model=model
+            )
+            model.compile(optimizer=optimizer, loss=task.build_loss(), metrics=task.build_metrics())
+            optimizer.build(model.trainable_variables)
+        manager = CheckpointManager(os.path.join(model_dir, "checkpoints"))
+        state = manager.restore(model) or {"step": 0, "best_loss": None}
+        start = int(optimizer.iterations.numpy())
+        if chief:
+            os.makedirs(model_dir, exist_ok=True)
+            _write_recipe(recipe, model_dir)
+        if start:
+            print(f"Resuming {model_dir!r} at step {start} of {total_steps}.")
+        checkpoint = TrainingCheckpoint(
+            manager,
+            model_dir,
+            every_steps=runtime.checkpoint_every_steps,
+            best_loss=state["best_loss"],
+            write=chief,
+        )
+        all_callbacks = [checkpoint, *callbacks]
+        if chief and _has_tensorboard():
+            all_callbacks.append(
+                keras.callbacks.TensorBoard(
+                    os.path.join(model_dir, "logs"), update_freq=min(100, steps)
+                )
+            )
+        history = {}
+        for first_epoch, end_epoch, start_step, epoch_steps in _segments(
+            start, runtime.epochs, steps
+        ):
+            dataset = training_dataset(
+                task, data_dir, strategy, runtime.global_batch_size, skip_steps=start_step
+            )
+            fit = model.fit(
+                dataset,
+                initial_epoch=first_epoch,
+                epochs=end_epoch,
+                steps_per_epoch=epoch_steps,
+                callbacks=all_callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )
+            for key, values in fit.history.items():
+                history.setdefault(key, []).extend(values)
+            if checkpoint.nan_step is not None:
+                manager.restore(model)
+                break
+        return TrainingRun(
+            model=model,
+            history=history,
+            task=task,
+            steps=int(optimizer.iterations.numpy()),
+            nan_step=checkpoint.nan_step,
+        )
+
+
+def load_trained_model(recipe, weights, *, task=None):
+    """The recipe's model with `weights` (`.weights.h5`, `.keras` or a PyTorch checkpoint).
+
+    `recipe.model.weights` (the initial weights of training) is not loaded first.
+    """
+    recipe = copy.deepcopy(recipe)
+    recipe.model.weights = None
+    task = task or recipe.build_task()
+    return load_weights(task.build_model(), weights), task
+
+
+def evaluate(recipe, data_dir, weights, *, task=None):
+    """Runs the task's evaluation protocol on `weights`; returns the metrics dict."""
+    model, task = load_trained_model(recipe, weights, task=task)
+    return task.evaluate(model, data_dir)
+
+
+def predict(recipe, weights, inputs, out_dir, *, task=None, **options):
+    """Predicts on `inputs` with `weights`; returns the paths `task.predict` wrote."""
+    model, task = load_trained_model(recipe, weights, task=task)
+    return task.predict(model, inputs, out_dir, **options)
