@@ -1,0 +1,128 @@
+"""SavedModel export for TensorFlow Serving: one `serving_default` signature, written atomically."""
+
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+INPUT_DTYPES = ("uint8", "float32")
+
+
+def _serving_function(serving, *, normalize, mean, std):
+    mean = tf.constant(mean, tf.float32)
+    std = tf.constant(std, tf.float32)
+
+    def serve(images):
+        x = images
+        if normalize:
+            x = (tf.cast(images, tf.float32) / 255.0 - mean) / std
+        outputs = serving(x, training=False)
+        if not isinstance(outputs, dict):
+            outputs = {"outputs": outputs}
+        # TF Serving clients expect float32, also from mixed-precision models.
+        return {
+            name: tf.cast(value, tf.float32) if value.dtype.is_floating else value
+            for name, value in outputs.items()
+        }
+
+    return serve
+
+
+def _input_spec(serving, normalize, input_dtype):
+    if len(serving.inputs) != 1:
+        raise ValueError(
+            f"Only single-input models export to SavedModel. Received: {len(serving.inputs)} inputs"
+        )
+    shape = tuple(serving.inputs[0].shape)
+    dtype = input_dtype if normalize else serving.inputs[0].dtype
+    return tf.TensorSpec(shape, dtype, name="images")
+
+
+def export_savedmodel(
+    model,
+    path,
+    *,
+    task=None,
+    normalize=None,
+    input_dtype="uint8",
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    overwrite=True,
+):
+    """Writes a SavedModel that TensorFlow Serving serves as it is.
+
+    The `serving_default` signature takes `images` (NHWC, RGB) and returns a dict of float32
+    tensors (`outputs` when the model returns one tensor).
+
+    With `task`, the graph is `task.serving_model(model)`, whose input type and preprocessing
+    are the task's (the segmentation task's takes uint8 images and returns logits at the input
+    size). Without, it is `model` behind the normalisation of training, in the graph:
+    `(images / 255 - mean) / std` of `uint8` images (or of `float32` ones in [0, 255] with
+    `input_dtype="float32"`). HRNet needs heights and widths that are multiples of 32 unless
+    the task's serving model pads or resizes.
+
+    The SavedModel is written to a temporary folder beside `path`, then renamed: `path` is
+    either the complete previous artifact or the complete new one, never half of one.
+
+    Args:
+        model: a Keras model.
+        path: the SavedModel folder.
+        task: the `Task` whose `serving_model` is exported, or None.
+        normalize: normalise inside the graph; default True without `task`, False with one
+            (the task's serving model normalises itself).
+        input_dtype: `"uint8"` or `"float32"` images, when `normalize`.
+        mean / std: the normalisation (ImageNet's RGB statistics by default).
+        overwrite: replace an existing artifact at `path`.
+
+    Returns:
+        `path`.
+
+    Example:
+    >>> import tempfile, os, numpy as np, tensorflow as tf, keras
+    >>> from hrnet_keras.export import export_savedmodel
+    >>> model = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 1)])
+    >>> path = export_savedmodel(model, os.path.join(tempfile.mkdtemp(), "model"))
+    >>> served = tf.saved_model.load(path).signatures["serving_default"]
+    >>> served(images=tf.zeros((1, 32, 32, 3), tf.uint8))["outputs"].shape
+    TensorShape([1, 32, 32, 2])
+    """
+    path = os.path.abspath(os.fspath(path))
+    if input_dtype not in INPUT_DTYPES:
+        raise ValueError(
+            f"`input_dtype` must be one of {INPUT_DTYPES}. Received: input_dtype={input_dtype!r}"
+        )
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(
+            f"A file or folder exists at the export path. Received: path={path!r}"
+        )
+    if normalize is None:
+        normalize = task is None
+    serving = task.serving_model(model) if task is not None else model
+    archive = keras.export.ExportArchive()
+    archive.track(serving)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=_serving_function(serving, normalize=normalize, mean=mean, std=std),
+        input_signature=[_input_spec(serving, normalize, input_dtype)],
+    )
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    partial = os.path.join(parent, f".{name}.partial-{os.getpid()}")
+    previous = os.path.join(parent, f".{name}.previous-{os.getpid()}")
+    try:
+        archive.write_out(partial, verbose=False)
+        if os.path.exists(path):
+            os.replace(path, previous)
+        try:
+            os.replace(partial, path)
+        except OSError:
+            if os.path.exists(previous):
+                os.replace(previous, path)
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
+    return path
