@@ -73,9 +73,6 @@ class Predictor:
             for left, right in flip_pairs:
                 order[left], order[right] = right, left
             self.swap = order
-        # One trace per input shape (the windows share one): the models' resize layers need
-        # static sizes.
-        self._forward = tf.function(lambda x: model(x, training=False))
 
     def _model_logits(self, image):
         """Logits of one (h, w, 3) image at its own size, averaged with the flipped pass."""
@@ -83,7 +80,8 @@ class Predictor:
         batch = image[None]
         if self.flip:
             batch = tf.concat([batch, tf.reverse(batch, axis=[2])], axis=0)
-        logits = resize_logits(self._forward(batch), size, self.align_corners)
+        # Eager: one graph trace per image shape would cost more than it saves.
+        logits = resize_logits(self.model(batch, training=False), size, self.align_corners)
         if not self.flip:
             return logits[0]
         mirrored = tf.reverse(logits[1], axis=[1])
