@@ -36,7 +36,7 @@ def build_model(
 
     Example:
     >>> from hrnet_keras.convert import build_model
-    >>> model = build_model("landmarker", 8, num_classes=5, input_shape=(64, 64, 3))
+    >>> model = build_model("landmarker", "18-small-v1", num_classes=5, input_shape=(64, 64, 3))
     >>> model.get_layer("stage2_module0_fuse_1_to_0_up").interpolation
     'bilinear'
     """

@@ -50,15 +50,16 @@ def _architecture(tensors):
     )
 
 
-def _matches(spec, arch):
-    c, stage1_units, planes, modules, units = arch
-    return (spec.widths[0], spec.stage1_units, spec.stage1_planes, spec.modules, spec.units) == (
-        c,
-        stage1_units,
-        planes,
-        modules,
-        units,
-    )
+def width_of_architecture(arch):
+    """The width whose spec has `arch` = (C, stage-1 units, stage-1 planes, modules per
+    stage, units per branch), or None."""
+    for width in (*SMALL_VARIANTS, int(arch[0])):
+        spec = hrnet_spec(width)
+        if (spec.widths[0], spec.stage1_units, spec.stage1_planes, spec.modules, spec.units) == (
+            tuple(arch)
+        ):
+            return width
+    return None
 
 
 def detect_width(tensors, path="<checkpoint>"):
@@ -85,11 +86,8 @@ def detect_width(tensors, path="<checkpoint>"):
             + (" ..." if len(tensors) > len(sample) else "")
         )
     arch = _architecture(tensors)
-    for width in SMALL_VARIANTS:
-        if _matches(hrnet_spec(width), arch):
-            return width
-    width = int(arch[0])
-    if _matches(hrnet_spec(width), arch):
+    width = width_of_architecture(arch)
+    if width is not None:
         return width
     raise ValueError(
         f"{path!r} holds an HRNet variant this library does not build: width {arch[0]}, "

@@ -6,7 +6,7 @@ import re
 import keras
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
-from hrnet_keras.convert.detect import detect, detect_width
+from hrnet_keras.convert.detect import detect, detect_width, width_of_architecture
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.name_map import (
     FINAL_LAYERS,
@@ -14,7 +14,6 @@ from hrnet_keras.convert.name_map import (
     torch_module_name,
     torch_param_name,
 )
-from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
 _LISTED = 12
 # PyTorch modules of the backbone (stem, stages, transitions) in the canonical layout.
@@ -73,13 +72,7 @@ def model_width(model):
         tuple(count(rf"^stage{s}_module(\d+)_") for s in (2, 3, 4)),
         count(r"^stage2_module0_branch0_unit(\d+)_"),
     )
-    for width in (*SMALL_VARIANTS, arch[0]):
-        spec = hrnet_spec(width)
-        if (spec.widths[0], spec.stage1_units, spec.stage1_planes, spec.modules, spec.units) == (
-            arch
-        ):
-            return width
-    return None
+    return width_of_architecture(arch)
 
 
 def _final_units(model):
