@@ -74,3 +74,17 @@ def test_timm_ssld_head_without_bias(tmp_path):
     )
     np.testing.assert_array_equal(model.get_layer("head_final_conv").bias.numpy(), 0.0)
     assert relative_error(model(x), logits) <= TOLERANCE
+
+
+def test_timm_features_into_backbone(tmp_path):
+    features = timm_branches("18-small-v2", seed=3)
+    x = _images(2)
+    with torch.no_grad():
+        expected = [to_nhwc(t) for t in features(to_nchw(x))]
+    torch.save(features.state_dict(), tmp_path / "features.pth")
+    convert(tmp_path / "features.pth", tmp_path / "backbone.keras")
+    backbone = keras.saving.load_model(tmp_path / "backbone.keras")
+    assert isinstance(backbone, hrnet_keras.models.HRNetBackbone)
+    pyramid = backbone(x)
+    for level, want in enumerate(expected, start=2):
+        assert relative_error(pyramid[f"P{level}"], want) <= TOLERANCE
