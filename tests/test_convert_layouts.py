@@ -141,3 +141,15 @@ def test_backbone_only_into_another_task(segmentation_checkpoint):
     assert {k.split(".")[0] for k in report.ignored} == {"loss", "last_layer"}
     kernel = reference.backbone.conv1.weight.detach().numpy().transpose(2, 3, 1, 0)
     np.testing.assert_array_equal(model.get_layer("stem_conv1").kernel.numpy(), kernel)
+
+
+def test_task_checkpoint_to_backbone(segmentation_checkpoint, tmp_path):
+    reference, path, x, _ = segmentation_checkpoint
+    with torch.no_grad():
+        expected = [to_nhwc(t) for t in reference.backbone(to_nchw(x))]
+    convert(path, tmp_path / "backbone.keras", "--model", "backbone")
+    backbone = keras.saving.load_model(tmp_path / "backbone.keras")
+    assert backbone.upsample == "bilinear"
+    pyramid = backbone(x)
+    for level, want in enumerate(expected, start=2):
+        assert relative_error(pyramid[f"P{level}"], want) <= TOLERANCE

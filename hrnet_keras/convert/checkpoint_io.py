@@ -29,7 +29,9 @@ def _read_torch(path):
     except Exception as error:
         raise ValueError(
             f"Could not read {path!r} as a PyTorch checkpoint (truncated download, not a "
-            f"checkpoint, or a pickle holding more than tensors): {error}. "
+            f"checkpoint, or a pickle holding more than tensors and plain values): {error}. "
+            "If the file is trusted and holds other Python objects, load it yourself and "
+            "save its state dict alone. "
             f"Received: path={path!r}"
         ) from error
 

@@ -62,11 +62,18 @@ def build_model(
 
 def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
-    if model is not None and model != info.kind:
+    if model is not None and model not in (info.kind, "backbone"):
         raise ValueError(
-            f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model}. "
-            f"Received: model={model!r}"
+            f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
+            f"(any checkpoint also converts to model='backbone'). Received: model={model!r}"
         )
+    if model == "backbone":
+        if num_classes is not None or drop_head:
+            raise ValueError(
+                "A backbone has no class head; `num_classes` and `drop_head` do not apply. "
+                f"Received: num_classes={num_classes!r}, drop_head={drop_head!r}"
+            )
+        return None
     if width is not None and width != info.width:
         raise ValueError(
             f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
@@ -134,7 +141,9 @@ def convert_checkpoint(
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
         model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"` or `"backbone"`;
-            None to infer it from the head's keys.
+            None to infer it from the head's keys. Any checkpoint converts to `"backbone"`
+            (its head tensors are then reported as ignored), with the upsampling of the
+            kind it was trained as.
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
         num_classes: expected classes; with `drop_head`, the classes of the new head.
         upsample: fusion upsampling; default `"nearest"` for classifier / hrnetv2p /
@@ -164,17 +173,27 @@ def convert_checkpoint(
         num_classes=num_classes,
         drop_head=drop_head,
     )
+    # A task checkpoint converted to a backbone keeps the upsampling it was trained with.
+    defaults = KIND_DEFAULTS[info.kind]
+    backbone_only = model == "backbone" and info.kind != "backbone"
     keras_model = build_model(
-        info.kind,
+        model or info.kind,
         info.width,
         num_classes=classes,
         channels=info.channels or 256,
         levels=info.levels or 5,
-        upsample=upsample,
-        align_corners=align_corners,
-        bn_momentum=bn_momentum,
+        upsample=defaults["upsample"] if upsample is None else upsample,
+        align_corners=defaults["align_corners"] if align_corners is None else align_corners,
+        bn_momentum=defaults["bn_momentum"] if bn_momentum is None else bn_momentum,
         input_shape=input_shape,
     )
-    report = fill_model(keras_model, canonical, strict=strict, drop_head=drop_head, path=path)
+    report = fill_model(
+        keras_model,
+        canonical,
+        strict=strict,
+        drop_head=drop_head,
+        backbone_only=backbone_only,
+        path=path,
+    )
     _save_atomically(keras_model, output)
     return keras_model, report
