@@ -53,9 +53,10 @@ def test_not_a_state_dict(tmp_path, capsys):
     assert "holds no state dict" in err
 
 
-def test_wrong_width(classifier_state, tmp_path, capsys):
+@pytest.mark.parametrize("extra", [[], ["--model", "backbone"]], ids=["classifier", "backbone"])
+def test_wrong_width(classifier_state, tmp_path, capsys, extra):
     path = _save(classifier_state, tmp_path)
-    err = _fails(capsys, tmp_path, path, tmp_path / "out.keras", "--width", "18")
+    err = _fails(capsys, tmp_path, path, tmp_path / "out.keras", "--width", "18", *extra)
     assert "width '18-small-v1', not 18" in err and "Received: width=18" in err
 
 

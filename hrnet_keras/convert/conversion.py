@@ -67,6 +67,11 @@ def _resolve(info, path, *, model, width, num_classes, drop_head):
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
             f"(any checkpoint also converts to model='backbone'). Received: model={model!r}"
         )
+    if width is not None and width != info.width:
+        raise ValueError(
+            f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
+            f"Received: width={width!r}"
+        )
     if model == "backbone":
         if num_classes is not None or drop_head:
             raise ValueError(
@@ -74,11 +79,6 @@ def _resolve(info, path, *, model, width, num_classes, drop_head):
                 f"Received: num_classes={num_classes!r}, drop_head={drop_head!r}"
             )
         return None
-    if width is not None and width != info.width:
-        raise ValueError(
-            f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
-            f"Received: width={width!r}"
-        )
     if num_classes is not None and info.num_classes is None:
         raise ValueError(
             f"{path!r} holds a {info.kind} without a class head; `num_classes` does not "
