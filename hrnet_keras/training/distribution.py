@@ -25,7 +25,8 @@ def create_strategy(distribution="auto"):
             `"one_device"` (the first GPU, else the CPU).
 
     Returns:
-        A `tf.distribute.Strategy`.
+        A `tf.distribute.Strategy`. A multi-worker one must be created before anything else
+        initialises TensorFlow's runtime in the process (listing devices, running an op).
 
     Example:
     >>> from hrnet_keras.training.distribution import create_strategy

@@ -140,8 +140,9 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
     """
     runtime = recipe.runtime
     model_dir = os.fspath(model_dir)
+    # A multi-worker strategy must exist before anything initialises TensorFlow's runtime.
+    strategy = strategy or create_strategy(runtime.distribution)
     with training_runtime(runtime):
-        strategy = strategy or create_strategy(runtime.distribution)
         per_replica_batch_size(runtime.global_batch_size, strategy)
         task = recipe.build_task()
         steps = steps_per_epoch(recipe, task, data_dir)
