@@ -134,8 +134,10 @@ class SegmentationTask(Task):
             align_corners=config.align_corners,
         )
 
-    def _normalize(self, image):
-        return (image / 255.0 - np.asarray(self.config.mean)) / np.asarray(self.config.std)
+    def normalize(self, image):
+        """A uint8 RGB image as the float32 input of the model: (RGB / 255 - mean) / std."""
+        mean, std = np.asarray(self.config.mean), np.asarray(self.config.std)
+        return ((image / 255.0 - mean) / std).astype(np.float32)
 
     def evaluate(self, model, data_dir, *, scales=None, flip=None, max_images=None):
         """The paper's protocol on the eval split: mIoU, per-class IoU and accuracies.
@@ -151,7 +153,7 @@ class SegmentationTask(Task):
         count = len(files) if max_images is None else min(max_images, len(files))
         for image_path, label_path in list(zip(files.images, files.labels))[:count]:
             image, label = read_pair(image_path, label_path, files.label_lut)
-            predicted = predictor.labels(self._normalize(image).astype(np.float32))
+            predicted = predictor.labels(self.normalize(image))
             matrix += confusion_matrix(label, predicted, config.num_classes, config.ignore_label)
         scores = segmentation_scores(matrix, list(files.class_names) or None)
         scores.update(num_images=count, scales=list(predictor.scales), flip=bool(predictor.flip))
@@ -179,7 +181,7 @@ class SegmentationTask(Task):
         written = []
         for path in paths:
             image = read_image(path)
-            labels = predictor.labels(self._normalize(image).astype(np.float32))
+            labels = predictor.labels(self.normalize(image))
             stem = os.path.splitext(os.path.basename(path))[0]
             mask_path = os.path.join(out_dir, f"{stem}_mask.png")
             overlay_path = os.path.join(out_dir, f"{stem}_overlay.png")

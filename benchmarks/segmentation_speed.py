@@ -1,0 +1,222 @@
+"""Segmentation speed of HRNetV2-W48 at 512x1024 in Keras against the same model in PyTorch.
+
+Measures, with batch 1, float32 and 2 threads on this machine: one training step (forward,
+OHEM cross-entropy with the Cityscapes class weights, backward, SGD update), single-scale
+inference, and the paper's multi-scale + flip inference (scales 0.5-1.75, 512x1024 sliding
+windows at a stride of 2/3, flipped passes averaged) with logits upsampled to the input.
+Each framework runs in its own subprocess, so that its peak memory (RSS) is its own.
+
+PyTorch side: timm's `hrnet_w48` branches (`features_only`), the HRNetV2 concatenation and the
+segmentation head (conv1x1 + BN + ReLU + conv1x1) written in torch, channels_last. timm fuses
+branches with nearest upsampling, so the Keras model is built with `upsample="nearest"` too.
+
+    python benchmarks/segmentation_speed.py               # 2 training steps, 3 + 1 inferences
+    python benchmarks/segmentation_speed.py --steps 1 --runs 1
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+THREADS = 2
+SIZE = (512, 1024)
+NUM_CLASSES = 19
+SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+STRIDE_RATIO = 2 / 3
+
+
+def _timed(fn, runs, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _inputs():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    image = rng.normal(size=(*SIZE, 3)).astype("float32")
+    labels = rng.integers(0, NUM_CLASSES, size=SIZE).astype("int32")
+    labels[rng.random(SIZE) < 0.1] = 255
+    return image, labels
+
+
+def worker_keras(steps, runs):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+
+    from hrnet_keras.models import hrnetv2
+    from hrnet_keras.segmentation import Predictor, SegmentationLoss
+    from hrnet_keras.segmentation.readers.cityscapes import CLASS_WEIGHTS
+
+    image, labels = _inputs()
+    model = hrnetv2(width=48, num_classes=NUM_CLASSES, upsample="nearest", bn_momentum=0.99)
+    model.compile(
+        keras.optimizers.SGD(0.01, momentum=0.9),
+        loss=SegmentationLoss(NUM_CLASSES, class_weights=CLASS_WEIGHTS, ohem=True),
+    )
+    train = _timed(lambda: model.train_on_batch(image[None], labels[None]), steps)
+    single = Predictor(model)
+    multi = Predictor(model, scales=SCALES, flip=True, crop_size=SIZE, stride_ratio=STRIDE_RATIO)
+    return {
+        "train_step": train,
+        "single_scale": _timed(lambda: single.labels(image), runs),
+        "multi_scale_flip": _timed(lambda: multi.labels(image), 1, warmup=0),
+    }
+
+
+def worker_torch(steps, runs):
+    import math
+
+    import timm
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(THREADS)
+    weights = torch.tensor(
+        [0.8373, 0.918, 0.866, 1.0345, 1.0166, 0.9969, 0.9754, 1.0489, 0.8786, 1.0023,
+         0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529, 1.0507]
+    )  # fmt: skip
+
+    class HRNetV2Segmenter(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = timm.create_model(
+                "hrnet_w48", features_only=True, feature_location="", pretrained=False
+            )
+            channels = 15 * 48
+            self.head = torch.nn.Sequential(
+                torch.nn.Conv2d(channels, channels, 1),
+                torch.nn.BatchNorm2d(channels, momentum=0.01),
+                torch.nn.ReLU(inplace=True),
+                torch.nn.Conv2d(channels, NUM_CLASSES, 1),
+            )
+
+        def forward(self, x):
+            _, *branches = self.backbone(x)
+            size = branches[0].shape[-2:]
+            up = [F.interpolate(b, size=size, mode="bilinear") for b in branches[1:]]
+            return self.head(torch.cat([branches[0], *up], dim=1))
+
+    def ohem_loss(score, target, thresh=0.9, min_kept=131072, ignore=255):
+        # The official OhemCrossEntropy.
+        score = F.interpolate(score, size=target.shape[-2:], mode="bilinear")
+        pred = F.softmax(score, dim=1)
+        losses = F.cross_entropy(
+            score, target, weight=weights, ignore_index=ignore, reduction="none"
+        ).view(-1)
+        mask = target.view(-1) != ignore
+        tmp = target.clone()
+        tmp[tmp == ignore] = 0
+        pred = pred.gather(1, tmp.unsqueeze(1)).view(-1)[mask]
+        pred, order = pred.sort()
+        threshold = max(pred[min(min_kept, pred.numel() - 1)].item(), thresh)
+        return losses[mask][order][pred < threshold].mean()
+
+    image, labels = _inputs()
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
+    y = torch.from_numpy(labels).long()[None]
+    model = HRNetV2Segmenter().to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def train_step():
+        optimizer.zero_grad()
+        ohem_loss(model(x), y).backward()
+        optimizer.step()
+
+    model.train()
+    train = _timed(train_step, steps)
+    model.eval()
+
+    def logits(img, flip):
+        out = F.interpolate(model(img), size=img.shape[-2:], mode="bilinear")
+        if flip:
+            mirrored = model(img.flip(-1))
+            out = (out + F.interpolate(mirrored, size=img.shape[-2:], mode="bilinear").flip(-1)) / 2
+        return out
+
+    def windowed(img, flip):
+        height, width = img.shape[-2:]
+        crop_h, crop_w = SIZE
+        if height <= crop_h and width <= crop_w:
+            return logits(img, flip)
+        img = F.pad(img, (0, max(crop_w - width, 0), 0, max(crop_h - height, 0)))
+        full_h, full_w = img.shape[-2:]
+        stride_h, stride_w = int(crop_h * STRIDE_RATIO), int(crop_w * STRIDE_RATIO)
+        total = torch.zeros(1, NUM_CLASSES, full_h, full_w)
+        count = torch.zeros(1, 1, full_h, full_w)
+        for r in range(math.ceil(max(full_h - crop_h, 0) / stride_h) + 1):
+            for c in range(math.ceil(max(full_w - crop_w, 0) / stride_w) + 1):
+                y1, x1 = min(r * stride_h + crop_h, full_h), min(c * stride_w + crop_w, full_w)
+                y0, x0 = y1 - crop_h, x1 - crop_w
+                total[..., y0:y1, x0:x1] += logits(img[..., y0:y1, x0:x1], flip)
+                count[..., y0:y1, x0:x1] += 1
+        return (total / count)[..., :height, :width]
+
+    def predict(scales, flip):
+        total = 0
+        for scale in scales:
+            size = [round(v * scale) for v in SIZE]
+            scaled = x if scale == 1 else F.interpolate(x, size=size, mode="bilinear")
+            total = total + F.interpolate(windowed(scaled, flip), size=SIZE, mode="bilinear")
+        return (total / len(scales)).argmax(1)
+
+    with torch.inference_mode():
+        single = _timed(lambda: predict((1.0,), False), runs)
+        multi = _timed(lambda: predict(SCALES, True), 1, warmup=0)
+    return {"train_step": train, "single_scale": single, "multi_scale_flip": multi}
+
+
+def _run_worker(kind, steps, runs):
+    command = [sys.executable, __file__, "--worker", kind, "--steps", str(steps)]
+    command += ["--runs", str(runs)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{kind} worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", choices=["keras", "torch"])
+    parser.add_argument("--steps", type=int, default=2, help="timed training steps")
+    parser.add_argument("--runs", type=int, default=3, help="timed single-scale inferences")
+    args = parser.parse_args()
+    if args.worker:
+        worker = worker_keras if args.worker == "keras" else worker_torch
+        result = worker(args.steps, args.runs)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    results = {kind: _run_worker(kind, args.steps, args.runs) for kind in ("keras", "torch")}
+    height, width = SIZE
+    print(f"HRNetV2-W{48} segmentation at {height}x{width}, batch 1, float32, {THREADS} threads")
+    print(f"  {'':<34} {'Keras s':>8} {'PyTorch s':>9} {'Keras/PyTorch':>13}")
+    for key, label in (
+        ("train_step", "training step (OHEM + weights, SGD)"),
+        ("single_scale", "inference, single scale"),
+        ("multi_scale_flip", f"inference, {len(SCALES)} scales + flip"),
+    ):
+        keras_s = min(results["keras"][key])
+        torch_s = min(results["torch"][key])
+        print(f"  {label:<34} {keras_s:8.2f} {torch_s:9.2f} {keras_s / torch_s:13.2f}")
+    keras_mb, torch_mb = results["keras"]["peak_rss_mb"], results["torch"]["peak_rss_mb"]
+    print(f"  {'peak RSS (MB)':<34} {keras_mb:8.0f} {torch_mb:9.0f} {keras_mb / torch_mb:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
