@@ -126,7 +126,7 @@ def _parse_value(text, current, key):
         and value is not None
         and not isinstance(value, type(current))
         # A width may be an int or a name such as 18-small-v2.
-        and not (isinstance(current, int) and isinstance(value, str))
+        and not (key.split(".")[-1] == "width" and isinstance(value, str))
     ):
         raise ValueError(
             f"`--set {key}` expects a {type(current).__name__}. Received: {key}={text}"

@@ -1,0 +1,61 @@
+"""Learning-rate schedules against their formulas, and their serialisation."""
+
+import keras
+import numpy as np
+import pytest
+
+from hrnet_keras.training import OptimizerConfig
+from hrnet_keras.training.schedules import (
+    ConstantSchedule,
+    PolyDecay,
+    StepDecay,
+    build_schedule,
+)
+
+
+def _values(schedule, steps):
+    return np.array([float(schedule(step)) for step in steps])
+
+
+def test_poly_follows_the_formula_per_iteration():
+    steps = np.arange(0, 1201, 37)
+    expected = 0.01 * (1 - np.minimum(steps, 1000) / 1000) ** 0.9
+    np.testing.assert_allclose(_values(PolyDecay(0.01, 1000), steps), expected, atol=1e-8)
+
+
+def test_poly_warms_up_linearly_from_zero_then_decays():
+    schedule = PolyDecay(0.1, decay_steps=100, warmup_steps=10)
+    steps = np.arange(0, 100)
+    expected = 0.1 * np.minimum(1, steps / 10) * (1 - steps / 100) ** 0.9
+    np.testing.assert_allclose(_values(schedule, steps), expected, rtol=1e-5, atol=1e-8)
+    assert float(schedule(0)) == 0.0
+
+
+def test_step_decay_multiplies_at_each_boundary():
+    schedule = StepDecay(1.0, boundaries=[3, 6], decay_rate=0.5)
+    np.testing.assert_allclose(_values(schedule, range(8)), [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25])
+
+
+def test_build_schedule_converts_epoch_boundaries_to_steps():
+    config = OptimizerConfig(schedule="step", learning_rate=1e-4, boundaries=(30, 50))
+    schedule = build_schedule(config, total_steps=600, steps_per_epoch=10)
+    assert schedule.boundaries == [300, 500]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [PolyDecay(0.01, 50, warmup_steps=5), StepDecay(0.1, [2, 4]), ConstantSchedule(0.3, 2)],
+)
+def test_schedules_round_trip_through_keras_serialisation(schedule):
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    assert type(restored) is type(schedule) and restored.get_config() == schedule.get_config()
+    np.testing.assert_allclose(_values(restored, range(8)), _values(schedule, range(8)))
+
+
+def test_bad_schedule_settings_name_the_field():
+    with pytest.raises(ValueError, match=r"optimizer\.schedule.*Received: schedule='cosine'"):
+        build_schedule(OptimizerConfig(schedule="cosine"), total_steps=10, steps_per_epoch=1)
+    with pytest.raises(ValueError, match="Received: decay_steps=0"):
+        PolyDecay(0.1, decay_steps=0)
+    with pytest.raises(ValueError, match="must increase"):
+        StepDecay(0.1, boundaries=[5, 3])
