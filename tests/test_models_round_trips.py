@@ -78,7 +78,8 @@ def test_keras_file_loads_with_safe_mode_in_a_fresh_process(tmp_path, model):
 def test_savedmodel_export_serves_the_same_outputs(tmp_path, model):
     path = str(tmp_path / "savedmodel")
     model.export(path, verbose=False)
-    served = tf.saved_model.load(path).serve(tf.constant(X))
+    loaded = tf.saved_model.load(path)  # keep a reference: it owns the variables
+    served = loaded.serve(tf.constant(X))
     for a, b in zip(as_list(served), as_list(model(X))):
         assert relative_error(a, b) < 1e-5
 
