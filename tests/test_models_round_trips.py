@@ -29,8 +29,18 @@ BUILDERS = {
 }
 
 
+# Saving and exporting trace the whole graph (slow on 2 cores): three models cover a single
+# output, a dict output, a functional subclass and both resize paths.
+EXPORTED = ["backbone", "hrnetv2_align_corners", "hrnetv2p"]
+
+
 @pytest.fixture(scope="module", params=sorted(BUILDERS))
 def model(request):
+    return randomize_batch_norm(BUILDERS[request.param](), seed=1)
+
+
+@pytest.fixture(scope="module", params=EXPORTED)
+def exported_model(request):
     return randomize_batch_norm(BUILDERS[request.param](), seed=1)
 
 
@@ -49,7 +59,8 @@ def test_backbone_config_is_its_arguments():
     assert clone.count_params() == backbone.count_params()
 
 
-def test_keras_file_loads_with_safe_mode_in_a_fresh_process(tmp_path, model):
+def test_keras_file_loads_with_safe_mode_in_a_fresh_process(tmp_path, exported_model):
+    model = exported_model
     path = tmp_path / "model.keras"
     model.save(path)
     np.save(tmp_path / "x.npy", X)
@@ -75,7 +86,8 @@ def test_keras_file_loads_with_safe_mode_in_a_fresh_process(tmp_path, model):
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
 
 
-def test_savedmodel_export_serves_the_same_outputs(tmp_path, model):
+def test_savedmodel_export_serves_the_same_outputs(tmp_path, exported_model):
+    model = exported_model
     path = str(tmp_path / "savedmodel")
     model.export(path, verbose=False)
     loaded = tf.saved_model.load(path)  # keep a reference: it owns the variables
