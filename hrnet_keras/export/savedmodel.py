@@ -41,6 +41,39 @@ def _input_spec(serving, normalize, input_dtype):
     return tf.TensorSpec(shape, dtype, name="images")
 
 
+def write_atomically(write, path):
+    """Calls `write(folder)` on a temporary folder beside `path`, then renames it to `path`.
+
+    On any error, `path` keeps its previous content (or stays absent) and the temporary
+    folder is removed.
+
+    Example:
+    >>> import os, tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), "artifact")
+    >>> write_atomically(lambda folder: os.makedirs(folder), target)
+    >>> os.path.isdir(target)
+    True
+    """
+    parent, name = os.path.split(os.path.abspath(os.fspath(path)))
+    path = os.path.join(parent, name)
+    os.makedirs(parent, exist_ok=True)
+    partial = os.path.join(parent, f".{name}.partial-{os.getpid()}")
+    previous = os.path.join(parent, f".{name}.previous-{os.getpid()}")
+    try:
+        write(partial)
+        if os.path.exists(path):
+            os.replace(path, previous)
+        try:
+            os.replace(partial, path)
+        except OSError:
+            if os.path.exists(previous):
+                os.replace(previous, path)
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
+
+
 def export_savedmodel(
     model,
     path,
@@ -108,21 +141,5 @@ def export_savedmodel(
         fn=_serving_function(serving, normalize=normalize, mean=mean, std=std),
         input_signature=[_input_spec(serving, normalize, input_dtype)],
     )
-    parent, name = os.path.split(path)
-    os.makedirs(parent, exist_ok=True)
-    partial = os.path.join(parent, f".{name}.partial-{os.getpid()}")
-    previous = os.path.join(parent, f".{name}.previous-{os.getpid()}")
-    try:
-        archive.write_out(partial, verbose=False)
-        if os.path.exists(path):
-            os.replace(path, previous)
-        try:
-            os.replace(partial, path)
-        except OSError:
-            if os.path.exists(previous):
-                os.replace(previous, path)
-            raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.rmtree(previous, ignore_errors=True)
+    write_atomically(lambda folder: archive.write_out(folder, verbose=False), path)
     return path

@@ -93,8 +93,8 @@ class ToyTask(Task):
         def example(index):
             image = _image(index % config.num_examples, config.image_size, seed)
             if config.nan_from_example is not None:
-                poison = tf.cast(index >= config.nan_from_example, tf.float32)
-                image = image + poison * float("nan")
+                poisoned = index >= config.nan_from_example
+                image = tf.where(poisoned, tf.fill(tf.shape(image), float("nan")), image)
             return image, _label(image)
 
         dataset = indices.map(example).batch(batch_size, drop_remainder=training)
