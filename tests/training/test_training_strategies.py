@@ -1,0 +1,42 @@
+"""Choosing the strategy, splitting the batch, and the multi-worker shim outside a cluster."""
+
+import keras
+import pytest
+import tensorflow as tf
+
+from hrnet_keras.training.distribution import (
+    create_strategy,
+    is_chief,
+    per_replica_batch_size,
+)
+from hrnet_keras.training.multi_worker import patch_for_multi_worker
+
+
+def test_auto_without_a_cluster_mirrors_the_local_devices(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    strategy = create_strategy("auto")
+    assert isinstance(strategy, tf.distribute.MirroredStrategy)
+    assert is_chief(strategy)
+    assert isinstance(create_strategy("one_device"), tf.distribute.OneDeviceStrategy)
+
+
+def test_bad_distribution_settings_are_named(monkeypatch):
+    with pytest.raises(ValueError, match="Received: distribution='tpu'"):
+        create_strategy("tpu")
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        create_strategy("auto")
+
+
+def test_the_global_batch_must_split_evenly():
+    strategy = tf.distribute.get_strategy()
+    assert per_replica_batch_size(6, strategy) == 6
+    with pytest.raises(ValueError, match="Received: global_batch_size=-2"):
+        per_replica_batch_size(-2, strategy)
+
+
+def test_the_multi_worker_shim_leaves_other_strategies_alone():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    step = model.train_step
+    patch_for_multi_worker(model, create_strategy("one_device"))
+    assert model.train_step == step and "_maybe_symbolic_build" not in vars(model)
