@@ -147,5 +147,5 @@ class ToyTask(Task):
             written.append(out)
         options_path = os.path.join(out_dir, "options.json")
         with open(options_path, "w") as f:
-            json.dump({key: list(value) for key, value in options.items()}, f)
+            json.dump(options, f)
         return [*written, options_path]
