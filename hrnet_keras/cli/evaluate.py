@@ -9,7 +9,7 @@ from hrnet_keras.cli.recipe_args import add_recipe_arguments, fail, load_recipe_
 
 
 def add_arguments(parser):
-    add_recipe_arguments(parser)
+    add_recipe_arguments(parser, recipe_option=True)
     parser.add_argument(
         "--data-dir", "--data", dest="data_dir", required=True, help="the dataset root"
     )

@@ -4,11 +4,19 @@ import os
 import sys
 
 
-def add_recipe_arguments(parser):
-    """Adds RECIPE and the repeatable `--set` to `parser`."""
+def add_recipe_arguments(parser, *, recipe_option=False):
+    """Adds RECIPE and the repeatable `--set` to `parser`.
+
+    With `recipe_option` (commands with no other positional argument), the recipe may also be
+    given as `--recipe RECIPE`.
+    """
     parser.add_argument(
-        "recipe", help="a recipe file (path/to/recipe.py), or the name of one in ./recipes/"
+        "recipe",
+        nargs="?" if recipe_option else None,
+        help="a recipe file (path/to/recipe.py), or the name of one in ./recipes/",
     )
+    if recipe_option:
+        parser.add_argument("--recipe", dest="recipe_option", help="the same as RECIPE")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -44,7 +52,13 @@ def load_recipe_from_args(args):
     """The recipe the command line names, with its `--set` overrides applied."""
     from hrnet_keras.training.recipe import load_recipe
 
-    return load_recipe(resolve_recipe_path(args.recipe), args.overrides)
+    recipe, option = args.recipe, getattr(args, "recipe_option", None)
+    if (recipe is None) == (option is None):
+        raise ValueError(
+            "Give the recipe once, as RECIPE or --recipe RECIPE. "
+            f"Received: RECIPE={recipe!r}, --recipe={option!r}"
+        )
+    return load_recipe(resolve_recipe_path(recipe or option), args.overrides)
 
 
 def fail(command, error):

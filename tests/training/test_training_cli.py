@@ -40,7 +40,9 @@ def test_train_evaluate_predict(tmp_path, capsys):
     assert f"best weights: {run_dir}/best.weights.h5" in capsys.readouterr().out
 
     weights = str(run_dir / "best.weights.h5")
-    assert main(["evaluate", RECIPE, "--data-dir", "u", "--weights", weights, *common]) == 0
+    # The recipe files' docstrings spell it --recipe R --data D.
+    argv = ["evaluate", "--recipe", RECIPE, "--data", "u", "--weights", weights, *common]
+    assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(metrics) == {"pixel_accuracy", "num_images"}
 
@@ -57,6 +59,7 @@ def test_train_evaluate_predict(tmp_path, capsys):
     ("argv", "message"),
     [
         (["train", "no_such_recipe", "--data-dir", "d", "--model-dir", "m"], "No recipe file"),
+        (["train", "--data-dir", "d", "--model-dir", "m"], "Give the recipe once"),
         (
             ["evaluate", RECIPE, "--data-dir", "d", "--weights", "w", "--set", "x=1"],
             "Unknown recipe field",
