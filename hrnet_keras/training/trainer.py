@@ -39,7 +39,8 @@ class TrainingRun:
     """What `train` returns.
 
     Attributes:
-        model: the trained model (the last good weights after a NaN stop).
+        model: the trained model; after a NaN stop, the last checkpoint's weights (if one
+            was written before the loss diverged).
         history: `{metric: [value per epoch trained by this call]}`.
         task: the recipe's `Task`.
         steps: optimizer steps done in total (including those of earlier, resumed runs).
@@ -209,9 +210,10 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
 
 
 def load_trained_model(recipe, weights, *, task=None):
-    """The recipe's model with `weights` (`.weights.h5`, `.keras` or a PyTorch checkpoint).
+    """`(model, task)`: the recipe's model with `weights`, and the recipe's task.
 
-    `recipe.model.weights` (the initial weights of training) is not loaded first.
+    `weights` is a `.weights.h5`, `.keras` or PyTorch checkpoint file; `recipe.model.weights`
+    (the initial weights of training) is not loaded first.
     """
     recipe = copy.deepcopy(recipe)
     recipe.model.weights = None
