@@ -17,10 +17,11 @@ def recipe():
             rotation_probability=0.0,
             flip_probability=0.0,
             input_size=128,
+            sigma=2.0,
         ),
         model=ModelConfig(builder="hrnetv2", width="18-small-v1", num_classes=29, bn_momentum=0.99),
         optimizer=OptimizerConfig(
-            name="adam", learning_rate=2e-3, weight_decay=0.0, schedule="constant"
+            name="adam", learning_rate=5e-3, weight_decay=0.0, schedule="constant"
         ),
-        runtime=RuntimeConfig(global_batch_size=4, epochs=1, steps_per_epoch=200, seed=0),
+        runtime=RuntimeConfig(global_batch_size=4, epochs=1, steps_per_epoch=400, seed=0),
     )

@@ -30,11 +30,17 @@ def _flatten(heatmaps):
 def _value_at(flat, x, y, height, width):
     x = ops.clip(x, 0, width - 1)
     y = ops.clip(y, 0, height - 1)
-    return ops.squeeze(ops.take_along_axis(flat, ops.expand_dims(y * width + x, -1), axis=-1), -1)
+    # A one-hot product rather than a gather: it converts to builtin TFLite ops only.
+    return ops.sum(flat * ops.one_hot(y * width + x, height * width, dtype=flat.dtype), axis=-1)
 
 
 def _argmax(flat, width):
-    index = ops.cast(ops.argmax(flat, axis=-1), "int32")
+    # The first index of the maximum, from reductions and a select: builtin TFLite ops only
+    # (keras' argmax adds bitwise ops for signed zeros that TFLite lacks).
+    size = ops.shape(flat)[-1]
+    positions = ops.arange(size, dtype="int32")
+    is_max = flat >= ops.max(flat, axis=-1, keepdims=True)
+    index = ops.min(ops.where(is_max, positions, size), axis=-1)
     return index % width, index // width
 
 

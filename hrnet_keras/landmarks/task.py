@@ -201,6 +201,21 @@ class LandmarkTask(Task):
             written.append(target)
         return written
 
+    def calibration_data(self, data_dir, steps=200):
+        """`steps` uint8 crops `(1, S, S, 3)` of the training faces, augmented as in training,
+        for int8 calibration of the served graph."""
+        faces = self.read_faces(data_dir, self.config.train_annotations)
+        crops = face_dataset(
+            faces,
+            self.options,
+            training=True,
+            batch_size=1,
+            seed=self.recipe.runtime.seed,
+            targets=False,
+        )
+        for batch in crops.take(steps):
+            yield np.clip(np.round(batch["crop"].numpy()), 0, 255).astype(np.uint8)
+
     def serving_model(self, model, *, heatmaps=False):
         """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out."""
         return landmark_serving_model(

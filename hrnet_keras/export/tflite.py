@@ -1,0 +1,145 @@
+"""TFLite export: the served graph (preprocessing and decoding inside) as a `.tflite` file.
+
+Quantisation variants:
+
+- `"none"`: float32 weights and activations.
+- `"float16"`: float16 weights (dequantised at load; half the file).
+- `"dynamic"`: int8 weights, activations quantised on the fly (dynamic range).
+- `"int8"`: int8 weights and activations, calibrated on a representative dataset; ops
+  without an int8 kernel (the decoding's argmax/gather) stay float.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+
+
+@contextlib.contextmanager
+def _atomic_path(path):
+    """A temporary path beside `path` that replaces `path` in one rename on success.
+
+    A crash or an exception leaves `path` as it was (the old file, or nothing) and removes
+    the temporary file.
+    """
+    path = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _check_quantize(quantize):
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(
+            f"`quantize` must be one of {QUANTIZATIONS}. Received: quantize={quantize!r}"
+        )
+
+
+def convert_to_tflite(model, *, quantize="none", representative_data=None, batch_size=1):
+    """The TFLite flatbuffer (bytes) of `model`, whose one input is an image batch.
+
+    Args:
+        model: a `keras.Model` (typically a task's `serving_model`): one input, outputs a
+            tensor or a dict of tensors (they become the signature's named outputs).
+        quantize: `"none"`, `"float16"`, `"dynamic"` or `"int8"`.
+        representative_data: for `"int8"`, an iterable of input batches (arrays of the
+            model's input dtype and a shape `(n, *input_shape[1:])`); a few hundred
+            examples of real inputs.
+        batch_size: the fixed batch dimension of the file (1 for on-device use).
+
+    Returns:
+        `bytes`.
+
+    Example:
+    >>> import keras
+    >>> inputs = keras.Input((4, 4, 3))
+    >>> model = keras.Model(inputs, {"mean": keras.layers.GlobalAveragePooling2D()(inputs)})
+    >>> len(convert_to_tflite(model)) > 0
+    True
+    """
+    _check_quantize(quantize)
+    if quantize == "int8" and representative_data is None:
+        raise ValueError(
+            "int8 quantisation needs `representative_data`. Received: representative_data=None"
+        )
+    shape = (batch_size, *model.input_shape[1:])
+    dtype = tf.as_dtype(model.inputs[0].dtype)
+    name = model.inputs[0].name.split(":")[0] or "input"
+
+    # Through a SavedModel: the converter then freezes the Keras variables into constants
+    # (from a bare concrete function it keeps them as resource variables LiteRT cannot read).
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=lambda inputs: model(inputs, training=False),
+        input_signature=[tf.TensorSpec(shape, dtype, name=name)],
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        archive.write_out(folder, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder, ["serving_default"])
+        return _convert(converter, quantize, representative_data, dtype)
+
+
+def _convert(converter, quantize, representative_data, dtype):
+    if quantize != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+
+        def calibration():
+            for batch in representative_data:
+                batch = np.asarray(batch).astype(dtype.as_numpy_dtype)
+                for i in range(len(batch)):
+                    yield [batch[i : i + 1]]
+
+        converter.representative_dataset = calibration
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+        ]
+    return converter.convert()
+
+
+def export_tflite(
+    model, path, *, task=None, quantize="none", representative_data=None, heatmaps=False
+):
+    """Writes `model`'s served graph to `path` (`.tflite`), atomically.
+
+    Args:
+        model: the trained `keras.Model`.
+        path: the output file.
+        task: when given, `task.serving_model(model, heatmaps=...)` is exported (for
+            landmarks: uint8 RGB crop in, coordinates in crop pixels out); else `model`.
+        quantize / representative_data: see `convert_to_tflite`.
+        heatmaps: also output the heatmaps (landmark tasks).
+
+    Returns:
+        `path`.
+    """
+    serving = model
+    if task is not None:
+        serving = (
+            task.serving_model(model, heatmaps=heatmaps) if heatmaps else task.serving_model(model)
+        )
+    flatbuffer = convert_to_tflite(
+        serving, quantize=quantize, representative_data=representative_data
+    )
+    with _atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(flatbuffer)
+    return path
