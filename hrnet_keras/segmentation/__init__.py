@@ -15,6 +15,7 @@ from hrnet_keras.segmentation.metrics import (
     segmentation_scores,
 )
 from hrnet_keras.segmentation.preprocessing import ImageNormalization
+from hrnet_keras.segmentation.sample import demo_recipe, write_sample_dataset
 from hrnet_keras.segmentation.task import SegmentationTask
 
 __all__ = [
@@ -25,5 +26,7 @@ __all__ = [
     "SegmentationMeanIoU",
     "SegmentationTask",
     "confusion_matrix",
+    "demo_recipe",
     "segmentation_scores",
+    "write_sample_dataset",
 ]

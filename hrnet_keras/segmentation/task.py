@@ -15,9 +15,11 @@ from hrnet_keras.segmentation.metrics import (
     confusion_matrix,
     segmentation_scores,
 )
-from hrnet_keras.segmentation.pipeline import evaluation_dataset, training_dataset
+from hrnet_keras.segmentation.pipeline import evaluation_dataset, normalize, training_dataset
 from hrnet_keras.segmentation.preprocessing import ImageNormalization
-from hrnet_keras.segmentation.readers import IMAGE_SUFFIXES, lookup_table, read_split
+from hrnet_keras.segmentation.readers import lookup_table, read_split
+from hrnet_keras.segmentation.readers.files import list_images
+from hrnet_keras.segmentation.readers.lip import FLIP_PAIRS as LIP_FLIP_PAIRS
 from hrnet_keras.segmentation.visualize import mask_image, overlay_image, palette_for
 from hrnet_keras.training.task import Task
 
@@ -136,8 +138,7 @@ class SegmentationTask(Task):
 
     def normalize(self, image):
         """A uint8 RGB image as the float32 input of the model: (RGB / 255 - mean) / std."""
-        mean, std = np.asarray(self.config.mean), np.asarray(self.config.std)
-        return ((image / 255.0 - mean) / std).astype(np.float32)
+        return normalize(image, self.config.mean, self.config.std).numpy()
 
     def evaluate(self, model, data_dir, *, scales=None, flip=None, max_images=None):
         """The paper's protocol on the eval split: mIoU, per-class IoU and accuracies.
@@ -172,9 +173,7 @@ class SegmentationTask(Task):
         if options:
             raise TypeError(f"Unknown predict options. Received: {sorted(options)}")
         paths = _image_files(inputs)
-        flip_pairs = ()
-        if self.config.dataset == "lip":
-            from hrnet_keras.segmentation.readers.lip import FLIP_PAIRS as flip_pairs
+        flip_pairs = LIP_FLIP_PAIRS if self.config.dataset == "lip" else ()
         predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)
         palette = palette_for(self.config.dataset)
         os.makedirs(out_dir, exist_ok=True)
@@ -208,11 +207,7 @@ def _image_files(inputs):
     for item in inputs:
         item = os.fspath(item)
         if os.path.isdir(item):
-            paths += sorted(
-                os.path.join(item, n)
-                for n in os.listdir(item)
-                if n.lower().endswith(IMAGE_SUFFIXES)
-            )
+            paths += list_images(item)
         elif os.path.isfile(item):
             paths.append(item)
         else:

@@ -1,9 +1,12 @@
 """The tf.data pipelines: crops, padding, flips with label swaps, determinism, sharding."""
 
 import dataclasses
+import shutil
 
 import numpy as np
+import pytest
 import tensorflow as tf
+from PIL import Image
 
 from hrnet_keras.segmentation import SegmentationConfig
 from hrnet_keras.segmentation.pipeline import (
@@ -104,3 +107,13 @@ def test_evaluation_dataset_is_ordered_and_padded(voc_dir):
     assert x2.shape == (1, 96, 128, 3)
     again = _batches(evaluation_dataset(files, CONFIG, batch_size=2), 1)[0]
     np.testing.assert_array_equal(again[0], x)
+
+
+def test_a_mismatched_mask_stops_the_pipeline_naming_the_file(tmp_path, voc_dir):
+    shutil.copytree(voc_dir / "JPEGImages", tmp_path / "JPEGImages")
+    shutil.copytree(voc_dir / "SegmentationClassPNG", tmp_path / "SegmentationClassPNG")
+    bad = tmp_path / "SegmentationClassPNG" / "2011_000025.png"
+    Image.open(bad).resize((250, 180)).save(bad)
+    files = read_voc(tmp_path, "val")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"2011_000025\.png.*250x180"):
+        _batches(evaluation_dataset(files, CONFIG, batch_size=1), 3)

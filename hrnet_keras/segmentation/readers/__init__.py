@@ -5,7 +5,7 @@
 """
 
 from hrnet_keras.segmentation.readers.cityscapes import read_cityscapes
-from hrnet_keras.segmentation.readers.files import IMAGE_SUFFIXES, SegmentationFiles, lookup_table
+from hrnet_keras.segmentation.readers.files import SegmentationFiles, lookup_table
 from hrnet_keras.segmentation.readers.lip import read_lip
 from hrnet_keras.segmentation.readers.pascal_context import (
     prepare_pascal_context,
@@ -39,7 +39,6 @@ def read_split(layout, data_dir, split, *, num_classes=None, ignore_label=255):
 
 
 __all__ = [
-    "IMAGE_SUFFIXES",
     "LAYOUTS",
     "SegmentationFiles",
     "lookup_table",
