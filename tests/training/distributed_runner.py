@@ -5,8 +5,9 @@
 over both at the same global batch with synchronised batch norm, and writes both loss curves
 and the largest weight difference.
 
-`python distributed_runner.py worker OUT.npz MODEL_DIR`: trains under the cluster that the
-`TF_CONFIG` environment variable describes and saves this worker's final weights.
+`python distributed_runner.py worker OUT.npz MODEL_DIR [unpatched]`: trains under the cluster
+that the `TF_CONFIG` environment variable describes and saves this worker's final weights;
+`unpatched` leaves out the multi-worker shim.
 """
 
 import json
@@ -62,7 +63,11 @@ def devices(out):
         json.dump(result, f)
 
 
-def worker(out, model_dir):
+def worker(out, model_dir, shim="patched"):
+    if shim == "unpatched":  # to show that Keras alone still fails
+        import hrnet_keras.training.trainer as trainer
+
+        trainer.patch_for_multi_worker = lambda model, strategy: model
     recipe = load_recipe(RECIPE, ["runtime.distribution=auto", "runtime.sync_bn=true"])
     curve = LossCurve()
     run = train(recipe, "unused", model_dir, callbacks=[curve], verbose=0)

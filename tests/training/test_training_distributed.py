@@ -57,29 +57,38 @@ def test_two_mirrored_devices_match_one_device_at_the_same_global_batch(tmp_path
     assert result["max_weight_difference"] < 1e-5
 
 
-def test_two_workers_train_to_identical_weights(tmp_path):
+def _run_cluster(tmp_path, *extra, timeout=TIMEOUT):
+    """Runs two local workers; returns their `(returncode, stdout, stderr)`."""
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     workers = []
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        command = [sys.executable, RUNNER, "worker", str(tmp_path / f"w{index}.npz")]
         workers.append(
             subprocess.Popen(
-                [sys.executable, RUNNER, "worker", str(tmp_path / f"w{index}.npz"), str(tmp_path)],
+                [*command, str(tmp_path), *extra],
                 env=_env(TF_CONFIG=tf_config),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
         )
+    results = []
     try:
-        for index, worker in enumerate(workers):
-            stdout, stderr = worker.communicate(timeout=TIMEOUT)
-            assert worker.returncode == 0, f"worker {index} failed:\n{stdout}\n{stderr[-3000:]}"
+        for worker in workers:
+            stdout, stderr = worker.communicate(timeout=timeout)
+            results.append((worker.returncode, stdout, stderr))
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
+    return results
+
+
+def test_two_workers_train_to_identical_weights(tmp_path):
+    for index, (returncode, stdout, stderr) in enumerate(_run_cluster(tmp_path)):
+        assert returncode == 0, f"worker {index} failed:\n{stdout}\n{stderr[-3000:]}"
     first, second = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
     assert len(first["losses"]) == 6 and np.all(np.isfinite(first["losses"]))
     np.testing.assert_array_equal(first["losses"], second["losses"])
@@ -87,6 +96,13 @@ def test_two_workers_train_to_identical_weights(tmp_path):
         np.testing.assert_array_equal(first[key], second[key])
     # Only the chief (worker 0) writes the run folder.
     assert json.loads((tmp_path / "checkpoints" / "latest.json").read_text())["step"] == 6
+
+
+def test_without_the_shim_keras_fit_fails_under_a_multi_worker_strategy(tmp_path):
+    """When this fails, Keras has fixed `fit` under MultiWorkerMirroredStrategy: drop the shim."""
+    for returncode, _, stderr in _run_cluster(tmp_path, "unpatched", timeout=120):
+        assert returncode != 0
+        assert "PerReplica" in stderr or "Invalid reduction dimension" in stderr, stderr[-3000:]
 
 
 def _weights(path):
