@@ -1,4 +1,4 @@
-"""A small HRNetV2 (W18-small-v1 at 128x128) on the COFW sample faces (COCO-keypoint json; the full release is a `.mat`).
+"""HRNetV2-W18-small-v1 at 128x128 on the COFW sample faces.
 
 Run with `data_dir` = the sample folder (`../shared/data/faces/cofw` beside a checkout).
 """

@@ -1,4 +1,4 @@
-"""A small HRNetV2 (W18-small-v1 at 128x128) on the WFLW sample faces: proves the pipeline learns in CPU minutes.
+"""HRNetV2-W18-small-v1 at 128x128 on the WFLW sample faces.
 
 Run with `data_dir` = the sample folder (`../shared/data/faces/wflw` beside a checkout).
 Training and evaluation use the same faces, without augmentation, with wider targets (sigma 2
