@@ -120,15 +120,15 @@ def main():
         f"LiteRT XNNPACK, {args.threads} threads, median of {args.runs} runs; "
         f"NME on {len(faces)} WFLW sample faces (inter-ocular).\n"
     )
-    print(
-        "| variant | size (MB) | latency (ms) | NME TFLite | NME Keras | NME rel. diff | mean shift (crop px) |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    header = ["variant", "size (MB)", "latency (ms)", "NME TFLite", "NME Keras", "NME rel. diff"]
+    header.append("mean shift (crop px)")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
     for r in rows:
-        print(
-            f"| {r['quantize']} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | {r['nme_tflite']:.4f} | "
-            f"{r['nme_keras']:.4f} | {100 * r['nme_relative_diff']:+.2f}% | {r['mean_shift_px']:.2f} |"
-        )
+        cells = [r["quantize"], f"{r['size_mb']:.1f}", f"{r['latency_ms']:.1f}"]
+        cells += [f"{r['nme_tflite']:.4f}", f"{r['nme_keras']:.4f}"]
+        cells += [f"{100 * r['nme_relative_diff']:+.2f}%", f"{r['mean_shift_px']:.2f}"]
+        print("| " + " | ".join(cells) + " |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"weights": origin, "rows": rows}, f, indent=2)

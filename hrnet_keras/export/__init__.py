@@ -1,5 +1,6 @@
-"""Deployment artifacts: SavedModel for TensorFlow Serving."""
+"""Deployment artifacts: SavedModel for TensorFlow Serving, TFLite for LiteRT on devices."""
 
 from hrnet_keras.export.savedmodel import export_savedmodel
+from hrnet_keras.export.tflite import QUANTIZATIONS, convert_to_tflite, export_tflite
 
-__all__ = ["export_savedmodel"]
+__all__ = ["QUANTIZATIONS", "convert_to_tflite", "export_savedmodel", "export_tflite"]
