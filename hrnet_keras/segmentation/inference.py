@@ -38,7 +38,7 @@ class Predictor:
     Example:
     >>> import numpy as np
     >>> from hrnet_keras.models import hrnetv2
-    >>> model = hrnetv2(width=4, num_classes=3)
+    >>> model = hrnetv2(width="18-small-v1", num_classes=3)
     >>> predictor = Predictor(model, scales=(0.75, 1.0), flip=True, crop_size=(32, 32))
     >>> predictor.logits(np.zeros((40, 56, 3), "float32")).shape
     (40, 56, 3)
