@@ -54,10 +54,20 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--calibration-steps", type=int, default=64)
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument(
+        "--recipe",
+        default=None,
+        help="benchmark this recipe's model (trained for its steps) instead of W18",
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
     recipe = build_recipe(args.annotations, args.train_steps)
+    if args.recipe:
+        from hrnet_keras.training import load_recipe
+
+        recipe = load_recipe(args.recipe)
+        args.train_steps = recipe.runtime.steps_per_epoch
     task = recipe.build_task()
     model = task.build_model()
     faces = task.read_faces(args.data_dir, args.annotations)
@@ -66,7 +76,8 @@ def main():
         origin = f"weights {os.path.basename(args.weights)}"
     else:
         model.compile(keras.optimizers.Adam(recipe.optimizer.learning_rate), task.build_loss())
-        data = task.build_dataset(args.data_dir, training=True, batch_size=4)
+        batch_size = recipe.runtime.global_batch_size
+        data = task.build_dataset(args.data_dir, training=True, batch_size=batch_size)
         start = time.time()
         model.fit(data, steps_per_epoch=args.train_steps, epochs=1, verbose=0)
         origin = f"trained {args.train_steps} steps on the samples ({time.time() - start:.0f} s)"
@@ -81,7 +92,8 @@ def main():
     scales = np.array([f.scale for f in faces])
 
     def nme(crop_points):
-        points = crop_to_image(crop_points, centers, scales)
+        size = task.options.input_size
+        points = crop_to_image(crop_points, centers, scales, output_size=size)
         return float(task.score(points, faces).mean())
 
     keras_points = np.asarray(served(crops)["landmarks"])
@@ -89,7 +101,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for quantize in QUANTIZATIONS:
-            path = os.path.join(folder, f"hrnetv2_w18_wflw_{quantize}.tflite")
+            path = os.path.join(folder, f"landmarks_{quantize}.tflite")
             start = time.time()
             calibration = None
             if quantize == "int8":

@@ -18,6 +18,7 @@ def recipe():
             flip_probability=0.0,
             input_size=128,
             sigma=2.0,
+            decoder="dark",
         ),
         model=ModelConfig(builder="hrnetv2", width="18-small-v1", num_classes=29, bn_momentum=0.99),
         optimizer=OptimizerConfig(

@@ -43,4 +43,4 @@ def test_tiny_training_beats_the_mean_shape(shared_data, tmp_path, dataset):
     baseline = mean_shape_nme(run.task, faces)
     metrics = run.task.evaluate(run.model, data_dir)["train"]
     print(f"{dataset}: training NME {metrics['nme']:.4f}, mean-shape baseline {baseline:.4f}")
-    assert metrics["nme"] < 0.5 * baseline
+    assert metrics["nme"] < 0.6 * baseline
