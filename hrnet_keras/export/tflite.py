@@ -49,7 +49,9 @@ def _check_quantize(quantize):
         )
 
 
-def convert_to_tflite(model, *, quantize="none", representative_data=None, batch_size=1):
+def convert_to_tflite(
+    model, *, quantize="none", representative_data=None, batch_size=1, float_layers=()
+):
     """The TFLite flatbuffer (bytes) of `model`, whose one input is an image batch.
 
     Args:
@@ -60,6 +62,8 @@ def convert_to_tflite(model, *, quantize="none", representative_data=None, batch
             model's input dtype and a shape `(n, *input_shape[1:])`); a few hundred
             examples of real inputs.
         batch_size: the fixed batch dimension of the file (1 for on-device use).
+        float_layers: names of layers of `model` whose ops stay float in an `"int8"` file
+            (a landmark decoder: sub-pixel arithmetic on int8 values loses its precision).
 
     Returns:
         `bytes`.
@@ -92,10 +96,20 @@ def convert_to_tflite(model, *, quantize="none", representative_data=None, batch
     with tempfile.TemporaryDirectory() as folder:
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder, ["serving_default"])
-        return _convert(converter, quantize, representative_data, dtype)
+        if quantize == "int8":
+            representative_data = [np.asarray(batch) for batch in representative_data]
+        return _convert(converter, quantize, representative_data, dtype, float_layers)
 
 
-def _convert(converter, quantize, representative_data, dtype):
+def _tensor_names(flatbuffer):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter
+    return [t["name"] for t in Interpreter(model_content=flatbuffer).get_tensor_details()]
+
+
+def _convert(converter, quantize, representative_data, dtype, float_layers):
     if quantize != "none":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
@@ -113,7 +127,18 @@ def _convert(converter, quantize, representative_data, dtype):
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-    return converter.convert()
+    flatbuffer = converter.convert()
+    if quantize != "int8" or not float_layers:
+        return flatbuffer
+    # Ops are named `<model>/<layer>_<n>/<op>`: requantise with the layers' ops denylisted.
+    prefixes = tuple(f"/{name}" for name in float_layers)
+    names = [n for n in _tensor_names(flatbuffer) if any(p in n for p in prefixes)]
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter,
+        debug_dataset=calibration,
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=names),
+    )
+    return debugger.get_nondebug_quantized_model()
 
 
 def export_tflite(
@@ -138,7 +163,10 @@ def export_tflite(
             task.serving_model(model, heatmaps=heatmaps) if heatmaps else task.serving_model(model)
         )
     flatbuffer = convert_to_tflite(
-        serving, quantize=quantize, representative_data=representative_data
+        serving,
+        quantize=quantize,
+        representative_data=representative_data,
+        float_layers=getattr(task, "float_layers", ()),
     )
     with _atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(flatbuffer)

@@ -37,6 +37,9 @@ def parse_box(box):
 class LandmarkTask(Task):
     """Facial landmarks: the recipe's `task` is a `LandmarkConfig`."""
 
+    # The served graph's decoder stays float in int8 TFLite files (see `export_tflite`).
+    float_layers = ("landmarks",)
+
     def __init__(self, recipe):
         super().__init__(recipe)
         self.config = recipe.task
