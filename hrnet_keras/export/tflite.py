@@ -101,12 +101,23 @@ def convert_to_tflite(
         return _convert(converter, quantize, representative_data, dtype, float_layers)
 
 
-def _tensor_names(flatbuffer):
+def _float_tensor_names(flatbuffer, layers):
+    """Names of the tensors the ops of `layers` write, including signature outputs so named."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         Interpreter = tf.lite.Interpreter
-    return [t["name"] for t in Interpreter(model_content=flatbuffer).get_tensor_details()]
+    interpreter = Interpreter(model_content=flatbuffer)
+    # Ops are named `<model>/<layer>_<n>/<op>`; a layer's last op is renamed after the output.
+    prefixes = tuple(f"/{name}" for name in layers)
+    names = [
+        t["name"] for t in interpreter.get_tensor_details() if any(p in t["name"] for p in prefixes)
+    ]
+    index_to_name = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    for signature in interpreter.get_signature_list():
+        outputs = interpreter.get_signature_runner(signature).get_output_details()
+        names += [index_to_name[d["index"]] for key, d in outputs.items() if key in layers]
+    return names
 
 
 def _convert(converter, quantize, representative_data, dtype, float_layers):
@@ -130,9 +141,7 @@ def _convert(converter, quantize, representative_data, dtype, float_layers):
     flatbuffer = converter.convert()
     if quantize != "int8" or not float_layers:
         return flatbuffer
-    # Ops are named `<model>/<layer>_<n>/<op>`: requantise with the layers' ops denylisted.
-    prefixes = tuple(f"/{name}" for name in float_layers)
-    names = [n for n in _tensor_names(flatbuffer) if any(p in n for p in prefixes)]
+    names = _float_tensor_names(flatbuffer, float_layers)
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter,
         debug_dataset=calibration,

@@ -80,3 +80,23 @@ def test_write_is_atomic(served, tmp_path, monkeypatch):
     export_tflite(served, path)
     assert path.read_bytes()[4:8] == b"TFL3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tflite"]
+
+
+@pytest.mark.slow
+def test_int8_keeps_the_decoder_float(served, crops):
+    """With the decoder's layer kept float, int8 landmarks are the float decoding of the int8
+    heatmaps (quantised sub-pixel arithmetic would round them)."""
+    from hrnet_keras.landmarks import LandmarkDecoder
+
+    rng = np.random.default_rng(2)
+    calibration = [rng.integers(0, 256, (1, 64, 64, 3), dtype=np.uint8) for _ in range(8)]
+    flatbuffer = convert_to_tflite(
+        served, quantize="int8", representative_data=calibration, float_layers=("landmarks",)
+    )
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    interpreter.allocate_tensors()
+    outputs = run_signature(interpreter, crops)
+    expected = np.asarray(LandmarkDecoder()(outputs["heatmaps"]))
+    np.testing.assert_allclose(outputs["landmarks"], expected, atol=1e-3)
