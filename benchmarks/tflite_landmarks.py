@@ -128,7 +128,7 @@ def main():
             )
             print(json.dumps(rows[-1]), flush=True)
     print(
-        f"\nHRNetV2-W18, 98 landmarks, 256x256 uint8 crop, batch 1; {origin}; "
+        f"\n{model.name}, 98 landmarks, {task.options.input_size}px uint8 crop, batch 1; {origin}; "
         f"LiteRT XNNPACK, {args.threads} threads, median of {args.runs} runs; "
         f"NME on {len(faces)} WFLW sample faces (inter-ocular).\n"
     )
