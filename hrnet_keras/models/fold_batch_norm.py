@@ -70,7 +70,8 @@ def fold_batch_norm(model):
     >>> model = hrnetv2(width=4, num_classes=3, input_shape=(64, 64, 3))
     >>> folded = fold_batch_norm(model)
     >>> x = np.random.default_rng(0).random((1, 64, 64, 3), dtype="float32")
-    >>> bool(np.allclose(model(x), folded(x), atol=1e-4))
+    >>> a, b = np.asarray(model(x)), np.asarray(folded(x))
+    >>> bool(np.abs(a - b).max() <= 1e-5 * np.abs(a).max())
     True
     >>> len(folded.layers) < len(model.layers)
     True
