@@ -17,21 +17,14 @@ import os
 import resource
 import subprocess
 import sys
-import time
+
+from timing import timings
 
 CASES = [(18, 256, 256), (48, 512, 1024)]
 THREADS = 2
 
 
-def _timings(fn, runs, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
+WARMUP = 3
 
 
 def worker_keras(width, height, image_width, runs, folded):
@@ -50,7 +43,7 @@ def worker_keras(width, height, image_width, runs, folded):
         model = hrnet_keras.models.fold_batch_norm(model)
     forward = tf.function(lambda x: model(x, training=False))
     x = tf.constant(np.random.default_rng(0).random((1, height, image_width, 3), "float32"))
-    times = _timings(lambda: forward(x).numpy(), runs)
+    times = timings(lambda: forward(x).numpy(), runs, WARMUP)
     return {"times": times, "macs": macs}
 
 
@@ -81,7 +74,7 @@ def worker_torch(width, height, image_width, runs, frozen):
         if frozen:
             # TorchScript freezing folds batch norm into the convolutions.
             model = torch.jit.freeze(torch.jit.trace(model, x))
-        times = _timings(lambda: model(x), runs)
+        times = timings(lambda: model(x), runs, WARMUP)
     return {"times": times}
 
 
@@ -92,7 +85,7 @@ def matmul_peak_gflops():
     tf.config.threading.set_intra_op_parallelism_threads(THREADS)
     a = tf.random.uniform((2048, 2048))
     matmul = tf.function(lambda: tf.linalg.matmul(a, a))
-    times = _timings(lambda: matmul().numpy(), 10)
+    times = timings(lambda: matmul().numpy(), 10, WARMUP)
     return 2 * 2048**3 / min(times) / 1e9
 
 

@@ -20,24 +20,14 @@ import os
 import resource
 import subprocess
 import sys
-import time
+
+from timing import timings
 
 THREADS = 2
 SIZE = (512, 1024)
 NUM_CLASSES = 19
 SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 STRIDE_RATIO = 2 / 3
-
-
-def _timed(fn, runs, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def _inputs():
@@ -67,13 +57,13 @@ def worker_keras(steps, runs):
         keras.optimizers.SGD(0.01, momentum=0.9),
         loss=SegmentationLoss(NUM_CLASSES, class_weights=CLASS_WEIGHTS, ohem=True),
     )
-    train = _timed(lambda: model.train_on_batch(image[None], labels[None]), steps)
+    train = timings(lambda: model.train_on_batch(image[None], labels[None]), steps, warmup=1)
     single = Predictor(model)
     multi = Predictor(model, scales=SCALES, flip=True, crop_size=SIZE, stride_ratio=STRIDE_RATIO)
     return {
         "train_step": train,
-        "single_scale": _timed(lambda: single.labels(image), runs),
-        "multi_scale_flip": _timed(lambda: multi.labels(image), 1, warmup=0),
+        "single_scale": timings(lambda: single.labels(image), runs, warmup=1),
+        "multi_scale_flip": timings(lambda: multi.labels(image), 1, warmup=0),
     }
 
 
@@ -137,7 +127,7 @@ def worker_torch(steps, runs):
         optimizer.step()
 
     model.train()
-    train = _timed(train_step, steps)
+    train = timings(train_step, steps, warmup=1)
     model.eval()
 
     def logits(img, flip):
@@ -174,8 +164,8 @@ def worker_torch(steps, runs):
         return (total / len(scales)).argmax(1)
 
     with torch.inference_mode():
-        single = _timed(lambda: predict((1.0,), False), runs)
-        multi = _timed(lambda: predict(SCALES, True), 1, warmup=0)
+        single = timings(lambda: predict((1.0,), False), runs, warmup=1)
+        multi = timings(lambda: predict(SCALES, True), 1, warmup=0)
     return {"train_step": train, "single_scale": single, "multi_scale_flip": multi}
 
 
