@@ -20,6 +20,12 @@ from hrnet_keras.landmarks.geometry import heatmap_to_crop
 DECODERS = ("shift", "dark")
 
 
+# The floor of DARK's smoothed maps before the log, a normal float16 number: a
+# float16 TFLite file stores every float constant in float16, where 1e-10 would become 0
+# (then DARK's log gives -inf and its Newton step falls back to the integer argmax).
+_LOG_FLOOR = 1e-4
+
+
 def _flatten(heatmaps):
     shape = ops.shape(heatmaps)
     height, width, k = shape[1], shape[2], shape[3]
@@ -27,33 +33,49 @@ def _flatten(heatmaps):
     return flat, height, width
 
 
-def _value_at(flat, x, y, height, width):
-    x = ops.clip(x, 0, width - 1)
-    y = ops.clip(y, 0, height - 1)
-    # A one-hot product rather than a gather: it converts to builtin TFLite ops only.
-    return ops.sum(flat * ops.one_hot(y * width + x, height * width, dtype=flat.dtype), axis=-1)
+def _argmax(flat):
+    """The first index of the maximum along the last axis, int32."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # One ARG_MAX op in TFLite (keras' argmax adds bitwise ops for signed zeros that
+        # TFLite lacks).
+        return tf.argmax(flat, axis=-1, output_type=tf.int32)
+    return ops.cast(ops.argmax(flat, axis=-1), "int32")
 
 
-def _argmax(flat, width):
-    # The first index of the maximum, from reductions and a select: builtin TFLite ops only
-    # (keras' argmax adds bitwise ops for signed zeros that TFLite lacks).
-    size = ops.shape(flat)[-1]
-    positions = ops.arange(size, dtype="int32")
-    is_max = flat >= ops.max(flat, axis=-1, keepdims=True)
-    index = ops.min(ops.where(is_max, positions, size), axis=-1)
-    return index % width, index // width
+def _neighbours(flat, index, offsets, height, width):
+    """The values of `flat` `(B, K, H*W)` at `index` `(B, K)` moved by each `(dx, dy)` of
+    `offsets`, coordinates clipped to the map: `(B, K, len(offsets))`.
+
+    One gather from the flattened maps (a builtin TFLite GATHER of B*K*len(offsets) values),
+    not a product with one-hot maps, which costs a pass over every map per neighbour.
+    """
+    x, y = index % width, index // width
+    dx = ops.convert_to_tensor(np.array([o[0] for o in offsets], "int32"))
+    dy = ops.convert_to_tensor(np.array([o[1] for o in offsets], "int32"))
+    xs = ops.clip(x[..., None] + dx, 0, width - 1)
+    ys = ops.clip(y[..., None] + dy, 0, height - 1)
+    size = height * width
+    rows = ops.reshape(
+        ops.arange(ops.shape(flat)[0] * ops.shape(flat)[1], dtype="int32"), ops.shape(x)
+    )
+    return ops.take(ops.reshape(flat, (-1,)), (rows * size)[..., None] + ys * width + xs)
 
 
 def _gaussian_blur(heatmaps, sigma):
     radius = max(1, math.ceil(3 * sigma))
     taps = np.exp(-((np.arange(-radius, radius + 1)) ** 2) / (2 * sigma**2))
-    kernel2d = np.outer(taps, taps) / np.sum(taps) ** 2
+    taps = (taps / np.sum(taps)).astype("float32")
     k = heatmaps.shape[-1]
-    kernel = np.tile(kernel2d[:, :, None, None], (1, 1, k, 1)).astype("float32")
-    blurred = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(kernel), padding="same")
+    # The 2-D Gaussian is separable: a column pass then a row pass (2(2r+1) taps, not (2r+1)^2).
+    column = np.tile(taps[:, None, None, None], (1, 1, k, 1))
+    row = np.tile(taps[None, :, None, None], (1, 1, k, 1))
+    blurred = ops.depthwise_conv(heatmaps, ops.convert_to_tensor(column), padding="same")
+    blurred = ops.depthwise_conv(blurred, ops.convert_to_tensor(row), padding="same")
     # Keep each map's peak height, as the reference DARK implementation does.
     peak = ops.max(heatmaps, axis=(1, 2), keepdims=True)
-    return blurred * peak / ops.maximum(ops.max(blurred, axis=(1, 2), keepdims=True), 1e-12)
+    return blurred * peak / ops.maximum(ops.max(blurred, axis=(1, 2), keepdims=True), _LOG_FLOOR)
 
 
 def decode_shift(heatmaps):
@@ -72,15 +94,31 @@ def decode_shift(heatmaps):
     """
     heatmaps = ops.convert_to_tensor(heatmaps, "float32")
     flat, height, width = _flatten(heatmaps)
-    x, y = _argmax(flat, width)
-
-    def shift(d_plus, d_minus, inside):
-        return ops.where(inside, 0.25 * ops.sign(d_plus - d_minus), 0.0)
-
-    at = lambda dx, dy: _value_at(flat, x + dx, y + dy, height, width)  # noqa: E731
-    sx = shift(at(1, 0), at(-1, 0), (x > 0) & (x < width - 1))
-    sy = shift(at(0, 1), at(0, -1), (y > 0) & (y < height - 1))
+    index = _argmax(flat)
+    x, y = index % width, index // width
+    # Right, left, down, up.
+    near = _neighbours(flat, index, ((1, 0), (-1, 0), (0, 1), (0, -1)), height, width)
+    sx = ops.where((x > 0) & (x < width - 1), 0.25 * ops.sign(near[..., 0] - near[..., 1]), 0.0)
+    sy = ops.where((y > 0) & (y < height - 1), 0.25 * ops.sign(near[..., 2] - near[..., 3]), 0.0)
     return ops.stack([ops.cast(x, "float32") + sx, ops.cast(y, "float32") + sy], axis=-1)
+
+
+# The cells DARK's derivatives read, as (dx, dy).
+_DARK_OFFSETS = (
+    (0, 0),
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (2, 0),
+    (-2, 0),
+    (0, 2),
+    (0, -2),
+    (1, 1),
+    (1, -1),
+    (-1, 1),
+    (-1, -1),
+)
 
 
 def decode_dark(heatmaps, sigma=1.5):
@@ -100,16 +138,18 @@ def decode_dark(heatmaps, sigma=1.5):
     [[[6.3, 8.6]]]
     """
     heatmaps = ops.convert_to_tensor(heatmaps, "float32")
-    smooth = _gaussian_blur(heatmaps, sigma)
-    flat, height, width = _flatten(ops.log(ops.maximum(smooth, 1e-10)))
-    x, y = _argmax(flat, width)
-    at = lambda dx, dy: _value_at(flat, x + dx, y + dy, height, width)  # noqa: E731
-    center = at(0, 0)
-    dx = 0.5 * (at(1, 0) - at(-1, 0))
-    dy = 0.5 * (at(0, 1) - at(0, -1))
-    dxx = 0.25 * (at(2, 0) - 2 * center + at(-2, 0))
-    dyy = 0.25 * (at(0, 2) - 2 * center + at(0, -2))
-    dxy = 0.25 * (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1))
+    # The log is monotonic: the argmax and the 13 cells are taken on the smoothed maps, and
+    # only those cells go through the log.
+    flat, height, width = _flatten(ops.maximum(_gaussian_blur(heatmaps, sigma), _LOG_FLOOR))
+    index = _argmax(flat)
+    x, y = index % width, index // width
+    v = ops.log(_neighbours(flat, index, _DARK_OFFSETS, height, width))
+    center, right, left, down, up = (v[..., i] for i in range(5))
+    dx = 0.5 * (right - left)
+    dy = 0.5 * (down - up)
+    dxx = 0.25 * (v[..., 5] - 2 * center + v[..., 6])
+    dyy = 0.25 * (v[..., 7] - 2 * center + v[..., 8])
+    dxy = 0.25 * (v[..., 9] - v[..., 10] - v[..., 11] + v[..., 12])
     det = dxx * dyy - dxy * dxy
     inside = (x > 1) & (x < width - 2) & (y > 1) & (y < height - 2) & (ops.abs(det) > 1e-6)
     safe_det = ops.where(inside, det, 1.0)

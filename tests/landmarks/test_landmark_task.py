@@ -41,6 +41,31 @@ def test_decoder_round_trips_and_dark_is_finer():
         LandmarkDecoder("argmax")
 
 
+def _shift_reference(maps):
+    """The quarter-pixel rule in NumPy, map by map."""
+    _, height, width, k = maps.shape
+    out = np.zeros((1, k, 2), np.float32)
+    for i in range(k):
+        m = maps[0, :, :, i]
+        y, x = np.unravel_index(np.argmax(m), m.shape)
+        sx = 0.25 * np.sign(m[y, x + 1] - m[y, x - 1]) if 0 < x < width - 1 else 0.0
+        sy = 0.25 * np.sign(m[y + 1, x] - m[y - 1, x]) if 0 < y < height - 1 else 0.0
+        out[0, i] = (x + sx, y + sy)
+    return out
+
+
+def test_decoders_read_the_right_neighbours_at_the_borders():
+    rng = np.random.default_rng(4)
+    maps = rng.uniform(0, 1, (1, 9, 7, 12)).astype("float32")
+    # Peaks on each edge and corner, and ties (the first maximum wins).
+    for i, (y, x) in enumerate([(0, 0), (0, 6), (8, 0), (8, 6), (0, 3), (4, 0), (8, 3), (4, 6)]):
+        maps[0, y, x, i] = 2.0
+    maps[0, 2, 2, 8] = maps[0, 5, 5, 8] = 2.0
+    np.testing.assert_array_equal(np.asarray(decode_shift(maps)), _shift_reference(maps))
+    dark = np.asarray(decode_dark(maps))
+    assert np.all(np.isfinite(dark)) and np.all((dark >= 0) & (dark <= [6, 8]))
+
+
 def test_evaluate_and_predict(shared_data, tmp_path):
     folder = shared_data / "faces" / "wflw"
     csv = (folder / "face_landmarks_wflw_test.csv").read_text().splitlines()
