@@ -5,8 +5,8 @@ Quantisation variants:
 - `"none"`: float32 weights and activations.
 - `"float16"`: float16 weights (dequantised at load; half the file).
 - `"dynamic"`: int8 weights, activations quantised on the fly (dynamic range).
-- `"int8"`: int8 weights and activations, calibrated on a representative dataset; ops
-  without an int8 kernel (the decoding's argmax/gather) stay float.
+- `"int8"`: int8 weights and activations, calibrated on a representative dataset; the
+  ops of `float_layers` (a landmark decoder) stay float, on the dequantised heatmaps.
 """
 
 import contextlib
@@ -75,11 +75,46 @@ def convert_to_tflite(
     >>> len(convert_to_tflite(model)) > 0
     True
     """
-    _check_quantize(quantize)
-    if quantize == "int8" and representative_data is None:
-        raise ValueError(
-            "int8 quantisation needs `representative_data`. Received: representative_data=None"
-        )
+    return convert_variants(
+        model,
+        (quantize,),
+        representative_data=representative_data,
+        batch_size=batch_size,
+        float_layers=float_layers,
+    )[quantize]
+
+
+def convert_variants(
+    model, quantizations=QUANTIZATIONS, *, representative_data=None, batch_size=1, float_layers=()
+):
+    """`{quantize: flatbuffer}` for each of `quantizations`, from one traced SavedModel.
+
+    Converting several variants this way traces and writes the model once (for an HRNet,
+    about as long as one conversion).
+
+    Args:
+        model: see `convert_to_tflite`.
+        quantizations: a sequence of `"none"`, `"float16"`, `"dynamic"`, `"int8"`.
+        representative_data / batch_size / float_layers: see `convert_to_tflite`.
+
+    Returns:
+        A dict from each of `quantizations` to `bytes`.
+
+    Example:
+    >>> import keras
+    >>> inputs = keras.Input((4, 4, 3))
+    >>> model = keras.Model(inputs, {"mean": keras.layers.GlobalAveragePooling2D()(inputs)})
+    >>> sorted(convert_variants(model, ("none", "float16")))
+    ['float16', 'none']
+    """
+    for quantize in quantizations:
+        _check_quantize(quantize)
+    if "int8" in quantizations:
+        if representative_data is None:
+            raise ValueError(
+                "int8 quantisation needs `representative_data`. Received: representative_data=None"
+            )
+        representative_data = [np.asarray(batch) for batch in representative_data]
     shape = (batch_size, *model.input_shape[1:])
     dtype = tf.as_dtype(model.inputs[0].dtype)
     name = model.inputs[0].name.split(":")[0] or "input"
@@ -95,10 +130,16 @@ def convert_to_tflite(
     )
     with tempfile.TemporaryDirectory() as folder:
         archive.write_out(folder, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(folder, ["serving_default"])
-        if quantize == "int8":
-            representative_data = [np.asarray(batch) for batch in representative_data]
-        return _convert(converter, quantize, representative_data, dtype, float_layers)
+        return {
+            quantize: _convert(
+                tf.lite.TFLiteConverter.from_saved_model(folder, ["serving_default"]),
+                quantize,
+                representative_data,
+                dtype,
+                float_layers,
+            )
+            for quantize in quantizations
+        }
 
 
 def _float_tensor_names(flatbuffer, layers):
@@ -138,16 +179,20 @@ def _convert(converter, quantize, representative_data, dtype, float_layers):
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-    flatbuffer = converter.convert()
     if quantize != "int8" or not float_layers:
-        return flatbuffer
-    names = _float_tensor_names(flatbuffer, float_layers)
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter,
-        debug_dataset=calibration,
-        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=names),
+        return converter.convert()
+    # Calibrate once, then quantise with the float layers' ops on the denylist: the call
+    # `tf.lite.experimental.QuantizationDebugger.get_nondebug_quantized_model` makes, without
+    # the debugger's second calibration and instrumented model.
+    from tensorflow.lite.python.convert import mlir_quantize
+
+    converter._experimental_calibrate_only = True
+    calibrated = converter.convert()
+    return mlir_quantize(
+        calibrated,
+        disable_per_channel=converter._experimental_disable_per_channel,
+        denylisted_nodes=_float_tensor_names(calibrated, float_layers),
     )
-    return debugger.get_nondebug_quantized_model()
 
 
 def export_tflite(
