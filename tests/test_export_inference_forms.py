@@ -1,11 +1,16 @@
-"""The frozen inference function computes what the Keras model computes, for every output."""
+"""The inference forms (frozen function, BN-folded SavedModel) compute what the model computes."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras_test_helpers import as_list, randomize_batch_norm, relative_error
 
-from hrnet_keras.export import inference_function
-from hrnet_keras.models import hrnet_classifier, hrnetv2, hrnetv2p
+from hrnet_keras.export import export_savedmodel, inference_function
+from hrnet_keras.export.savedmodel import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.models import fold_batch_norm, hrnet_classifier, hrnetv2, hrnetv2p
+
+MEAN, STD = np.array(IMAGENET_MEAN, "float32"), np.array(IMAGENET_STD, "float32")
 
 # The shallow variant: tracing and Grappler cost grows with the number of ops, not the width.
 WIDTH = "18-small-v1"
@@ -66,3 +71,45 @@ def test_bad_arguments(small_model, kwargs, message):
 def test_input_shape_must_fit_a_fixed_model(small_model):
     with pytest.raises(ValueError, match=r"input shape \(32, 32, 3\)"):
         inference_function(small_model, input_shape=(64, 64, 3))
+
+
+def _conv_bn_model(sequential):
+    layers = [
+        keras.Input((None, None, 3)),
+        keras.layers.Conv2D(8, 3, strides=2, padding="same"),
+        keras.layers.BatchNormalization(),
+        keras.layers.ReLU(),
+        keras.layers.Conv2D(3, 1),
+    ]
+    if sequential:
+        return randomize_batch_norm(keras.Sequential(layers))
+    x = layers[0]
+    for layer in layers[1:]:
+        x = layer(x)
+    return randomize_batch_norm(keras.Model(layers[0], x))
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["functional", "sequential"])
+def test_savedmodel_serves_batch_norm_folded_by_default(tmp_path, sequential):
+    model = _conv_bn_model(sequential)
+    images = np.random.default_rng(3).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    expected = model(((images / 255.0 - MEAN) / STD).astype("float32"), training=False)
+    served = {}
+    for fold_bn in (True, False):
+        path = export_savedmodel(model, tmp_path / f"fold_{fold_bn}", fold_bn=fold_bn)
+        loaded = tf.saved_model.load(path)
+        served[fold_bn] = {v.name.split("/")[-1].split(":")[0] for v in loaded.variables}
+        outputs = loaded.signatures["serving_default"](images=tf.constant(images))["outputs"]
+        assert relative_error(outputs, expected) < 1e-5
+    assert "moving_mean" in served[False]
+    assert "moving_mean" not in served[True]
+
+
+def test_fold_batch_norm_takes_sequential_models_and_rejects_unbuilt_ones():
+    model = _conv_bn_model(sequential=True)
+    folded = fold_batch_norm(model)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
+    x = np.random.default_rng(4).random((1, 16, 16, 3), dtype="float32")
+    assert relative_error(folded(x), model(x, training=False)) < 1e-5
+    with pytest.raises(ValueError, match="Received: model=<Sequential"):
+        fold_batch_norm(keras.Sequential([keras.layers.Dense(2)]))

@@ -6,6 +6,8 @@ import shutil
 import keras
 import tensorflow as tf
 
+from hrnet_keras.models.fold_batch_norm import fold_batch_norm, is_graph_model
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 INPUT_DTYPES = ("uint8", "float32")
@@ -84,6 +86,7 @@ def export_savedmodel(
     mean=IMAGENET_MEAN,
     std=IMAGENET_STD,
     overwrite=True,
+    fold_bn=True,
 ):
     """Writes a SavedModel that TensorFlow Serving serves as it is.
 
@@ -109,6 +112,10 @@ def export_savedmodel(
         input_dtype: `"uint8"` or `"float32"` images, when `normalize`.
         mean / std: the normalisation (ImageNet's RGB statistics by default).
         overwrite: replace an existing artifact at `path`.
+        fold_bn: fold batch normalisation into the preceding convolutions
+            (`hrnet_keras.models.fold_batch_norm`): the served graph runs about a quarter
+            faster and gives the same outputs to float rounding, but cannot be fine-tuned.
+            A subclassed model, which has no layer graph to fold, is exported as it is.
 
     Returns:
         `path`.
@@ -133,6 +140,9 @@ def export_savedmodel(
         )
     if normalize is None:
         normalize = task is None
+    if fold_bn and is_graph_model(model):
+        # Before the task wraps it: folding sees the Conv2D/BN pairs of one functional graph.
+        model = fold_batch_norm(model)
     serving = task.serving_model(model) if task is not None else model
     archive = keras.export.ExportArchive()
     archive.track(serving)

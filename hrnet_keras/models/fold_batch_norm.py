@@ -50,6 +50,19 @@ def _foldable_pairs(config):
     return pairs
 
 
+def is_graph_model(model):
+    """Whether `model` is a graph of layers (functional or built Sequential) that can be folded.
+
+    Example:
+    >>> import keras
+    >>> is_graph_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
+    True
+    >>> is_graph_model(keras.Sequential([keras.layers.Dense(2)]))  # never built
+    False
+    """
+    return isinstance(model, keras.Model) and bool(getattr(model, "inputs", None))
+
+
 def fold_batch_norm(model):
     """Returns an equivalent inference model whose Conv2D+BatchNormalization pairs are merged.
 
@@ -59,7 +72,8 @@ def fold_batch_norm(model):
     result is for inference only: it has no batch statistics to train.
 
     Args:
-        model: a functional `keras.Model` (every model of `hrnet_keras.models`).
+        model: a functional or built Sequential `keras.Model` (every model of
+            `hrnet_keras.models`).
 
     Returns:
         A new functional `keras.Model` with the same inputs and outputs.
@@ -76,9 +90,13 @@ def fold_batch_norm(model):
     >>> len(folded.layers) < len(model.layers)
     True
     """
-    if not isinstance(model, keras.Model) or not hasattr(model, "get_config"):
-        raise ValueError(f"`model` must be a functional keras.Model. Received: model={model!r}")
-    if type(model) is not keras.Model and type(model).__name__ != "Functional":
+    if not is_graph_model(model):
+        raise ValueError(
+            f"`model` must be a functional or Sequential keras.Model. Received: model={model!r}"
+        )
+    if isinstance(model, keras.Sequential):
+        model = keras.Model(model.inputs[0], model.outputs[0], name=model.name)
+    elif type(model) is not keras.Model and type(model).__name__ != "Functional":
         # A functional subclass (HRNetBackbone) serialises its arguments, not its graph.
         model = keras.Model(model.input, model.output, name=model.name)
     # A JSON round trip turns the config's tuples into lists that can be rewired in place.
