@@ -26,7 +26,11 @@ def recipe():
         ),
         model=ModelConfig(builder="hrnetv2", width="18-small-v1", num_classes=68, bn_momentum=0.99),
         optimizer=OptimizerConfig(
-            name="adam", learning_rate=5e-3, weight_decay=0.0, schedule="constant"
+            # Two faces: at 5e-3 the 400 steps end above the mean-shape baseline (NME 0.118).
+            name="adam",
+            learning_rate=1e-2,
+            weight_decay=0.0,
+            schedule="constant",
         ),
         runtime=RuntimeConfig(global_batch_size=4, epochs=1, steps_per_epoch=400, seed=0),
     )
