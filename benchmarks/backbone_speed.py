@@ -28,12 +28,12 @@ WARMUP = 3
 KERAS_VARIANTS = ("model", "folded", "frozen")
 
 
-def worker_keras(width, height, image_width, runs, variant):
+def worker_keras(width, height, image_width, runs, variant, inter_op):
     import numpy as np
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(THREADS)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(inter_op)
     import hrnet_keras
 
     model = hrnet_keras.models.hrnetv2(
@@ -93,8 +93,9 @@ def matmul_peak_gflops():
     return 2 * 2048**3 / min(times) / 1e9
 
 
-def _run_worker(kind, case, runs, variant):
+def _run_worker(kind, case, runs, variant, inter_op=1):
     command = [sys.executable, __file__, "--worker", kind, "--variant", variant]
+    command += ["--inter-op", str(inter_op)]
     command += ["--case", ",".join(map(str, case)), "--runs", str(runs)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -112,10 +113,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--widths", default="18,48", help="which cases, by width: 18, 48")
     parser.add_argument("--worker", choices=["keras", "torch", "peak"])
     parser.add_argument("--variant", default="")
     parser.add_argument("--case", default="")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--inter-op",
+        type=int,
+        default=1,
+        help="TensorFlow inter-op threads (1: one op at a time, as PyTorch runs; 2: branches "
+        "may run side by side, each op still on the 2 intra-op threads)",
+    )
     args = parser.parse_args()
 
     if args.worker:
@@ -124,14 +133,15 @@ def main():
         else:
             case = tuple(int(v) for v in args.case.split(","))
             if args.worker == "keras":
-                result = worker_keras(*case, args.runs, args.variant)
+                result = worker_keras(*case, args.runs, args.variant, args.inter_op)
             else:
                 result = worker_torch(*case, args.runs, frozen=args.variant == "frozen")
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
 
-    cases = CASES[:1] if args.quick else CASES
+    cases = [c for c in CASES if str(c[0]) in args.widths.split(",")]
+    cases = cases[:1] if args.quick else cases
     runs = {(18, 256, 256): 5 if args.quick else 20, (48, 512, 1024): 5}
     peak = _run_worker("peak", (0,), 0, "")["gflops"]
     print(f"float32 matmul peak, {THREADS} threads (TensorFlow, 2048^3): {peak:.0f} GFLOP/s\n")
@@ -147,12 +157,15 @@ def main():
         macs = None
         for _ in range(args.rounds):
             for variant in variants:
-                out = _run_worker(variant[0], case, runs[case], variant[1])
+                out = _run_worker(variant[0], case, runs[case], variant[1], args.inter_op)
                 results[variant]["times"] += out["times"]
                 results[variant]["rss"].append(out["peak_rss_mb"])
                 macs = out.get("macs", macs)
         width, height, image_width = case
-        print(f"HRNetV2-W{width} at {height}x{image_width}, batch 1, float32, {THREADS} threads")
+        print(
+            f"HRNetV2-W{width} at {height}x{image_width}, batch 1, float32, {THREADS} threads "
+            f"(TensorFlow inter-op threads: {args.inter_op})"
+        )
         print(f"  {'':<52} {'median ms':>9} {'GFLOP/s':>8} {'of peak':>7} {'peak RSS MB':>11}")
         medians = {}
         for variant in variants:
