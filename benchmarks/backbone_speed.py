@@ -41,7 +41,9 @@ def worker_keras(width, height, image_width, runs, variant, inter_op):
     )
     macs = hrnet_keras.models.multiply_adds(model, (height, image_width, 3))
     if variant == "frozen":
-        forward = hrnet_keras.export.inference_function(model)
+        from hrnet_keras.export import inference_function
+
+        forward = inference_function(model)
     else:
         if variant == "folded":
             model = hrnet_keras.models.fold_batch_norm(model)
