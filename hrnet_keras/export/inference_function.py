@@ -1,12 +1,11 @@
 """A Keras model's forward pass as one frozen TensorFlow graph, for fast inference."""
 
-import keras
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2,
 )
 
-from hrnet_keras.models.fold_batch_norm import fold_batch_norm
+from hrnet_keras.models.fold_batch_norm import fold_batch_norm, is_graph_model
 
 
 def _check_shape(input_shape, model):
@@ -36,7 +35,7 @@ def inference_function(model, *, input_shape=None, batch_size=None, fold_bn=True
     trained.
 
     Args:
-        model: a single-input functional `keras.Model`.
+        model: a single-input functional or Sequential `keras.Model`.
         input_shape: the input shape without the batch size, to fix the dimensions the
             model leaves dynamic (static sizes let every resize take its fixed-size path);
             `None` entries stay dynamic. Defaults to the model's.
@@ -58,8 +57,11 @@ def inference_function(model, *, input_shape=None, batch_size=None, fold_bn=True
     >>> b.shape, bool(np.abs(a - b).max() <= 1e-5 * np.abs(a).max())
     ((2, 24, 16, 3), True)
     """
-    if not isinstance(model, keras.Model) or len(model.inputs) != 1:
-        raise ValueError(f"`model` must be a single-input keras.Model. Received: model={model!r}")
+    if not is_graph_model(model) or len(model.inputs) != 1:
+        raise ValueError(
+            "`model` must be a single-input functional or Sequential keras.Model. "
+            f"Received: model={model!r}"
+        )
     shape = _check_shape(input_shape, model)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
