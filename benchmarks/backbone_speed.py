@@ -7,6 +7,11 @@ nearest-neighbour fusion upsampling (timm's) and the HRNetV2 head-less represent
 (branches bilinearly upsampled and concatenated; added to timm's `features_only` output in
 torch). Achieved GFLOP/s are also compared with the machine's float32 matmul peak.
 
+The Keras model runs in four forms: as built, BN folded, frozen (`export.inference_function`)
+under TensorFlow, and exported to a float32 `.tflite` file (BN folded) run by LiteRT with
+XNNPACK; the file is converted once per case, and timed in a process that does not import
+TensorFlow, so its peak RSS is the runtime's own.
+
     python benchmarks/backbone_speed.py            # both published settings
     python benchmarks/backbone_speed.py --quick    # W18 at 256x256 only, fewer runs
 """
@@ -15,8 +20,10 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 
 from timing import timings
 
@@ -25,7 +32,42 @@ THREADS = 2
 
 
 WARMUP = 3
-KERAS_VARIANTS = ("model", "folded", "frozen")
+KERAS_VARIANTS = ("model", "folded", "frozen", "litert")
+
+
+def convert_keras(width, height, image_width, path):
+    """Writes the BN-folded float32 `.tflite` file of the case's model to `path`."""
+    import hrnet_keras
+    from hrnet_keras.export.tflite import export_tflite
+
+    model = hrnet_keras.models.hrnetv2(
+        width=width, input_shape=(height, image_width, 3), upsample="nearest"
+    )
+    export_tflite(hrnet_keras.models.fold_batch_norm(model), path)
+    return {"macs": hrnet_keras.models.multiply_adds(model, (height, image_width, 3))}
+
+
+def worker_litert(height, image_width, runs, path):
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # As hrnet_keras.export.load_interpreter, without importing hrnet_keras (and TensorFlow).
+    interpreter = Interpreter(
+        model_path=path,
+        num_threads=THREADS,
+        experimental_op_resolver_type=OpResolverType.BUILTIN,  # XNNPACK
+    )
+    interpreter.allocate_tensors()
+    (image,) = interpreter.get_input_details()
+    (output,) = interpreter.get_output_details()
+    x = np.random.default_rng(0).random((1, height, image_width, 3), "float32")
+
+    def forward():
+        interpreter.set_tensor(image["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(output["index"])
+
+    return {"times": timings(forward, runs, WARMUP)}
 
 
 def worker_keras(width, height, image_width, runs, variant, inter_op):
@@ -39,7 +81,6 @@ def worker_keras(width, height, image_width, runs, variant, inter_op):
     model = hrnet_keras.models.hrnetv2(
         width=width, input_shape=(height, image_width, 3), upsample="nearest"
     )
-    macs = hrnet_keras.models.multiply_adds(model, (height, image_width, 3))
     if variant == "frozen":
         from hrnet_keras.export import inference_function
 
@@ -50,7 +91,7 @@ def worker_keras(width, height, image_width, runs, variant, inter_op):
         forward = tf.function(lambda x: model(x, training=False))
     x = tf.constant(np.random.default_rng(0).random((1, height, image_width, 3), "float32"))
     times = timings(lambda: forward(x).numpy(), runs, WARMUP)
-    return {"times": times, "macs": macs}
+    return {"times": times}
 
 
 def worker_torch(width, height, image_width, runs, frozen):
@@ -95,8 +136,9 @@ def matmul_peak_gflops():
     return 2 * 2048**3 / min(times) / 1e9
 
 
-def _run_worker(kind, case, runs, variant, inter_op=1):
+def _run_worker(kind, case, runs, variant, inter_op=1, tflite=""):
     command = [sys.executable, __file__, "--worker", kind, "--variant", variant]
+    command += ["--tflite", tflite]
     command += ["--inter-op", str(inter_op)]
     command += ["--case", ",".join(map(str, case)), "--runs", str(runs)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
@@ -116,7 +158,8 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--widths", default="18,48", help="which cases, by width: 18, 48")
-    parser.add_argument("--worker", choices=["keras", "torch", "peak"])
+    parser.add_argument("--worker", choices=["keras", "torch", "peak", "convert", "litert"])
+    parser.add_argument("--tflite", default="", help="(workers) the case's .tflite file")
     parser.add_argument("--variant", default="")
     parser.add_argument("--case", default="")
     parser.add_argument("--runs", type=int, default=10)
@@ -136,6 +179,10 @@ def main():
             case = tuple(int(v) for v in args.case.split(","))
             if args.worker == "keras":
                 result = worker_keras(*case, args.runs, args.variant, args.inter_op)
+            elif args.worker == "convert":
+                result = convert_keras(*case, args.tflite)
+            elif args.worker == "litert":
+                result = worker_litert(*case[1:], args.runs, args.tflite)
             else:
                 result = worker_torch(*case, args.runs, frozen=args.variant == "frozen")
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -151,18 +198,23 @@ def main():
         ("keras", "model", "Keras hrnetv2 (as built)"),
         ("keras", "folded", "Keras hrnetv2, BN folded (fold_batch_norm)"),
         ("keras", "frozen", "Keras hrnetv2, export.inference_function"),
+        ("litert", "litert", "Keras hrnetv2 as .tflite, LiteRT + XNNPACK"),
         ("torch", "eager", "PyTorch timm, eager, channels_last"),
         ("torch", "frozen", "PyTorch timm, jit.freeze (BN folded), channels_last"),
     ]
     for case in cases:
         results = {v: {"times": [], "rss": []} for v in variants}
-        macs = None
+        folder = tempfile.mkdtemp()
+        tflite = os.path.join(folder, "hrnetv2.tflite")
+        macs = _run_worker("convert", case, 0, "", tflite=tflite)["macs"]
         for _ in range(args.rounds):
             for variant in variants:
-                out = _run_worker(variant[0], case, runs[case], variant[1], args.inter_op)
+                out = _run_worker(
+                    variant[0], case, runs[case], variant[1], args.inter_op, tflite=tflite
+                )
                 results[variant]["times"] += out["times"]
                 results[variant]["rss"].append(out["peak_rss_mb"])
-                macs = out.get("macs", macs)
+        shutil.rmtree(folder)
         width, height, image_width = case
         print(
             f"HRNetV2-W{width} at {height}x{image_width}, batch 1, float32, {THREADS} threads "
@@ -172,7 +224,7 @@ def main():
         medians = {}
         for variant in variants:
             median = _median(results[variant]["times"])
-            medians[variant[:2]] = median
+            medians[variant[1] if variant[0] != "torch" else ("torch", variant[1])] = median
             rate = 2 * macs / median / 1e9
             print(
                 f"  {variant[2]:<52} {median * 1000:9.1f} {rate:8.1f} {rate / peak:7.0%} "
@@ -180,12 +232,10 @@ def main():
             )
         eager = medians[("torch", "eager")]
         best_torch = min(eager, medians[("torch", "frozen")])
-        print(
-            "  ratio Keras/PyTorch eager: "
-            + ", ".join(f"{v} {medians[('keras', v)] / eager:.2f}" for v in KERAS_VARIANTS)
-            + f"; inference_function vs PyTorch's best: "
-            f"{medians[('keras', 'frozen')] / best_torch:.2f}\n"
-        )
+        for name, torch_ms in (("PyTorch eager", eager), ("PyTorch's best", best_torch)):
+            ratios = ", ".join(f"{v} {medians[v] / torch_ms:.2f}" for v in KERAS_VARIANTS)
+            print(f"  ratio Keras/{name}: {ratios}")
+        print()
 
 
 if __name__ == "__main__":
