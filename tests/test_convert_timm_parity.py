@@ -35,7 +35,14 @@ def _branch_outputs(model, width):
     return keras.Model(model.inputs[0], [model.get_layer(n).output for n in names])
 
 
-@pytest.mark.parametrize("width", list(TIMM_NAMES), ids=list(TIMM_NAMES.values()))
+# W32 repeats W18's network at a larger width (80 s on 2 cores): `pytest -m heavy` runs it.
+PARITY_WIDTHS = [
+    pytest.param(width, id=name, marks=[pytest.mark.heavy] if width == 32 else [])
+    for width, name in TIMM_NAMES.items()
+]
+
+
+@pytest.mark.parametrize("width", PARITY_WIDTHS)
 def test_timm_classifier_parity(width, tmp_path):
     reference = randomize(timm.create_model(TIMM_NAMES[width], num_classes=10), seed=1)
     features = timm_branches(width)
