@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,15 @@ THREADS = 2
 
 
 WARMUP = 3
-KERAS_VARIANTS = ("model", "folded", "frozen", "litert")
+
+
+def keras_model(width, height, image_width):
+    """The case's Keras model: HRNetV2 with timm's nearest-neighbour fusion upsampling."""
+    import hrnet_keras
+
+    return hrnet_keras.models.hrnetv2(
+        width=width, input_shape=(height, image_width, 3), upsample="nearest"
+    )
 
 
 def convert_keras(width, height, image_width, path):
@@ -40,9 +47,7 @@ def convert_keras(width, height, image_width, path):
     import hrnet_keras
     from hrnet_keras.export.tflite import export_tflite
 
-    model = hrnet_keras.models.hrnetv2(
-        width=width, input_shape=(height, image_width, 3), upsample="nearest"
-    )
+    model = keras_model(width, height, image_width)
     export_tflite(hrnet_keras.models.fold_batch_norm(model), path)
     return {"macs": hrnet_keras.models.multiply_adds(model, (height, image_width, 3))}
 
@@ -78,9 +83,7 @@ def worker_keras(width, height, image_width, runs, variant, inter_op):
     tf.config.threading.set_inter_op_parallelism_threads(inter_op)
     import hrnet_keras
 
-    model = hrnet_keras.models.hrnetv2(
-        width=width, input_shape=(height, image_width, 3), upsample="nearest"
-    )
+    model = keras_model(width, height, image_width)
     if variant == "frozen":
         from hrnet_keras.export import inference_function
 
@@ -204,17 +207,16 @@ def main():
     ]
     for case in cases:
         results = {v: {"times": [], "rss": []} for v in variants}
-        folder = tempfile.mkdtemp()
-        tflite = os.path.join(folder, "hrnetv2.tflite")
-        macs = _run_worker("convert", case, 0, "", tflite=tflite)["macs"]
-        for _ in range(args.rounds):
-            for variant in variants:
-                out = _run_worker(
-                    variant[0], case, runs[case], variant[1], args.inter_op, tflite=tflite
-                )
-                results[variant]["times"] += out["times"]
-                results[variant]["rss"].append(out["peak_rss_mb"])
-        shutil.rmtree(folder)
+        with tempfile.TemporaryDirectory() as folder:
+            tflite = os.path.join(folder, "hrnetv2.tflite")
+            macs = _run_worker("convert", case, 0, "", tflite=tflite)["macs"]
+            for _ in range(args.rounds):
+                for variant in variants:
+                    out = _run_worker(
+                        variant[0], case, runs[case], variant[1], args.inter_op, tflite=tflite
+                    )
+                    results[variant]["times"] += out["times"]
+                    results[variant]["rss"].append(out["peak_rss_mb"])
         width, height, image_width = case
         print(
             f"HRNetV2-W{width} at {height}x{image_width}, batch 1, float32, {THREADS} threads "
@@ -224,7 +226,7 @@ def main():
         medians = {}
         for variant in variants:
             median = _median(results[variant]["times"])
-            medians[variant[1] if variant[0] != "torch" else ("torch", variant[1])] = median
+            medians[variant[:2]] = median
             rate = 2 * macs / median / 1e9
             print(
                 f"  {variant[2]:<52} {median * 1000:9.1f} {rate:8.1f} {rate / peak:7.0%} "
@@ -232,8 +234,9 @@ def main():
             )
         eager = medians[("torch", "eager")]
         best_torch = min(eager, medians[("torch", "frozen")])
+        ours = [key for key in medians if key[0] != "torch"]
         for name, torch_ms in (("PyTorch eager", eager), ("PyTorch's best", best_torch)):
-            ratios = ", ".join(f"{v} {medians[v] / torch_ms:.2f}" for v in KERAS_VARIANTS)
+            ratios = ", ".join(f"{key[1]} {medians[key] / torch_ms:.2f}" for key in ours)
             print(f"  ratio Keras/{name}: {ratios}")
         print()
 
