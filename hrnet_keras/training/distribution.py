@@ -24,6 +24,12 @@ def create_strategy(distribution="auto"):
             `"multi_worker"` (MultiWorkerMirroredStrategy; `TF_CONFIG` names the cluster) or
             `"one_device"` (the first GPU, else the CPU).
 
+    On a machine without a GPU, `"one_device"`, and `"auto"` with a single CPU device, give
+    the default strategy: under `OneDeviceStrategy` or a one-replica `MirroredStrategy`,
+    Keras 3's `fit` runs the same graph about twice as slowly on CPU (every kernel slower,
+    measured with TensorFlow 2.21 and Keras 3.15), and one CPU replica needs none of their
+    machinery. `"mirrored"` always builds a `MirroredStrategy`.
+
     Returns:
         A `tf.distribute.Strategy`. A multi-worker one must be created before anything else
         initialises TensorFlow's runtime in the process (listing devices, running an op).
@@ -38,11 +44,15 @@ def create_strategy(distribution="auto"):
             f"`runtime.distribution` must be one of {DISTRIBUTIONS}. "
             f"Received: distribution={distribution!r}"
         )
-    if distribution == "auto":
-        distribution = "multi_worker" if _has_cluster() else "mirrored"
+    if distribution == "auto" and _has_cluster():
+        distribution = "multi_worker"
     if distribution == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     devices = _local_devices()
+    cpu_only = not tf.config.list_logical_devices("GPU")
+    single = distribution == "one_device" or (distribution == "auto" and len(devices) == 1)
+    if single and cpu_only:
+        return tf.distribute.get_strategy()
     if distribution == "one_device":
         return tf.distribute.OneDeviceStrategy(devices[0])
     return tf.distribute.MirroredStrategy(devices)

@@ -75,8 +75,9 @@ class RuntimeConfig:
         seed: seeds Python, NumPy, TensorFlow and the data pipeline.
         mixed_precision: train in `mixed_float16` (`mixed_bfloat16` on CPU).
         distribution: `"auto"` (MultiWorkerMirroredStrategy when TF_CONFIG is set, else
-            MirroredStrategy over the visible devices), `"mirrored"`, `"multi_worker"` or
-            `"one_device"`.
+            MirroredStrategy over the visible devices, or the default strategy when that is
+            one CPU), `"mirrored"`, `"multi_worker"` or `"one_device"`; see
+            `hrnet_keras.training.distribution.create_strategy`.
         sync_bn: synchronised batch norm across replicas.
     """
 

@@ -12,12 +12,23 @@ from hrnet_keras.training.distribution import (
 from hrnet_keras.training.multi_worker import patch_for_multi_worker
 
 
-def test_auto_without_a_cluster_mirrors_the_local_devices(monkeypatch):
+def test_mirrored_spans_the_local_devices(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    strategy = create_strategy("auto")
+    strategy = create_strategy("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     assert is_chief(strategy)
-    assert isinstance(create_strategy("one_device"), tf.distribute.OneDeviceStrategy)
+    if tf.config.list_logical_devices("GPU") or len(tf.config.list_logical_devices("CPU")) > 1:
+        assert isinstance(create_strategy("auto"), tf.distribute.MirroredStrategy)
+
+
+def test_one_cpu_trains_under_the_default_strategy(monkeypatch):
+    if tf.config.list_logical_devices("GPU") or len(tf.config.list_logical_devices("CPU")) > 1:
+        pytest.skip("needs a machine with one CPU device and no GPU")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    default = tf.distribute.get_strategy()
+    assert create_strategy("auto") is default
+    assert create_strategy("one_device") is default
+    assert is_chief(default)
 
 
 def test_bad_distribution_settings_are_named(monkeypatch):
