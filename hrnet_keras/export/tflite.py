@@ -6,10 +6,12 @@ Quantisation variants:
 - `"float16"`: float16 weights (dequantised at load; half the file).
 - `"dynamic"`: int8 weights, activations quantised on the fly (dynamic range).
 - `"int8"`: int8 weights and activations, calibrated on a representative dataset; the
-  ops of `float_layers` (a landmark decoder) stay float, on the dequantised heatmaps.
+  ops of `float_layers` (for landmarks: the decoder, the last stage and the head) stay
+  float.
 """
 
 import contextlib
+import fnmatch
 import os
 import tempfile
 
@@ -62,8 +64,10 @@ def convert_to_tflite(
             model's input dtype and a shape `(n, *input_shape[1:])`); a few hundred
             examples of real inputs.
         batch_size: the fixed batch dimension of the file (1 for on-device use).
-        float_layers: names of layers of `model` whose ops stay float in an `"int8"` file
-            (a landmark decoder: sub-pixel arithmetic on int8 values loses its precision).
+        float_layers: names or glob patterns (`"stage4_module*_fuse*"`) of layers of
+            `model`, nested models' layers included, whose ops stay float in an `"int8"`
+            file (a landmark decoder: sub-pixel arithmetic on int8 values loses its
+            precision).
 
     Returns:
         `bytes`.
@@ -143,21 +147,29 @@ def convert_variants(
 
 
 def _float_tensor_names(flatbuffer, layers):
-    """Names of the tensors the ops of `layers` write, including signature outputs so named."""
+    """Names of the tensors the ops of `layers` (glob patterns of layer names) write,
+    including signature outputs so named."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         Interpreter = tf.lite.Interpreter
     interpreter = Interpreter(model_content=flatbuffer)
-    # Ops are named `<model>/<layer>_<n>/<op>`; a layer's last op is renamed after the output.
-    prefixes = tuple(f"/{name}" for name in layers)
-    names = [
-        t["name"] for t in interpreter.get_tensor_details() if any(p in t["name"] for p in prefixes)
-    ]
-    index_to_name = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+
+    def matches(name):
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in layers)
+
+    # Ops are named `<model>/<layer>_<n>/<op>` (nested models add a level); a layer's last
+    # op is renamed after the output. A layer's call index `_<n>` is dropped before matching.
+    def in_layers(tensor_name):
+        parts = [p for name in tensor_name.split(";") for p in name.split("/")[1:-1]]
+        return any(matches(part) or matches(part.rsplit("_", 1)[0]) for part in parts)
+
+    details = interpreter.get_tensor_details()
+    names = [t["name"] for t in details if in_layers(t["name"])]
+    index_to_name = {t["index"]: t["name"] for t in details}
     for signature in interpreter.get_signature_list():
         outputs = interpreter.get_signature_runner(signature).get_output_details()
-        names += [index_to_name[d["index"]] for key, d in outputs.items() if key in layers]
+        names += [index_to_name[d["index"]] for key, d in outputs.items() if matches(key)]
     return names
 
 

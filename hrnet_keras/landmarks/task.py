@@ -37,8 +37,21 @@ def parse_box(box):
 class LandmarkTask(Task):
     """Facial landmarks: the recipe's `task` is a `LandmarkConfig`."""
 
-    # The served graph's decoder stays float in int8 TFLite files (see `export_tflite`).
-    float_layers = ("landmarks",)
+    # What stays float in int8 TFLite files (`export_tflite`; glob patterns of layer names):
+    # the decoder (sub-pixel arithmetic on int8 values would round to the int8 grid), and
+    # the end of the network: stage 4's fusions and its two high-resolution branches, the
+    # HRNetV2 upsample-and-concatenate, the head. Measured on a W18-small-v1 trained on the
+    # WFLW sample faces (`benchmarks/tflite_landmarks.py`): with only the decoder float, int8
+    # raised the NME by 6.8% (file 1.7 MB); with these, by 0.7% (2.7 MB); with all of stage
+    # 4 float, by 0.6% (4.5 MB); the latency the same on an x86 CPU (2 AVX2 cores, XNNPACK).
+    float_layers = (
+        "landmarks",
+        "stage4_module*_fuse*",
+        "stage4_module*_branch[01]_*",
+        "v2_*",
+        "head_*",
+        "heatmaps",  # the optional output: the head's last convolution is named after it
+    )
 
     def __init__(self, recipe):
         super().__init__(recipe)

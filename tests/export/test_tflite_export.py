@@ -1,6 +1,8 @@
 """TFLite export of a landmark model. Each quantisation is converted once per module (the
 conversions are what take time) and the files are shared by the tests."""
 
+import fnmatch
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from hrnet_keras.export.tflite import (
     export_tflite,
 )
 from hrnet_keras.landmarks import LandmarkDecoder, landmark_serving_model
+from hrnet_keras.landmarks.task import LandmarkTask
 from hrnet_keras.models import hrnetv2
 
 pytest.importorskip("ai_edge_litert")
@@ -46,12 +49,14 @@ def crops():
 @pytest.fixture(scope="module")
 def tflite(served, tmp_path_factory):
     """`tflite(quantize)`: the path of `served` in each quantisation, all converted at once
-    (one traced SavedModel), int8 with the decoder in `float_layers` as a landmark task
-    exports it."""
+    (one traced SavedModel), int8 with the `float_layers` a landmark task exports with."""
     rng = np.random.default_rng(1)
     calibration = [rng.integers(0, 256, (1, SIZE, SIZE, 3), dtype=np.uint8) for _ in range(4)]
     variants = convert_variants(
-        served, QUANTIZATIONS, representative_data=calibration, float_layers=("landmarks",)
+        served,
+        QUANTIZATIONS,
+        representative_data=calibration,
+        float_layers=LandmarkTask.float_layers,
     )
     folder = tmp_path_factory.mktemp("tflite")
     for quantize, flatbuffer in variants.items():
@@ -88,6 +93,36 @@ def test_int8_keeps_the_decoder_float(tflite, crops):
     outputs = run_signature(load_interpreter(tflite("int8")), crops)
     expected = np.asarray(LandmarkDecoder()(outputs["heatmaps"]))
     np.testing.assert_allclose(outputs["landmarks"], expected, atol=1e-3)
+
+
+def test_int8_keeps_the_float_layers_float(tflite):
+    """Exactly the convolutions of `LandmarkTask.float_layers` (the end of stage 4, the head)
+    read float tensors in the int8 file; all the others read int8 ones."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(
+        model_path=str(tflite("int8")),
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+
+    def layer(tensor_name):  # ".../stage4_module0_fuse_1_to_0_conv_1/convolution" -> layer
+        return tensor_name.split(";")[-1].split("/")[-2].rsplit("_", 1)[0]
+
+    # The head's last convolution writes the "heatmaps" output, named after the signature.
+    convolutions = {True: set(), False: set()}
+    for op in interpreter._get_ops_details():
+        if op["op_name"] == "CONV_2D":
+            output = tensors[int(op["outputs"][0])]["name"]
+            name = layer(output) if "/" in output else "head_logits"
+            convolutions[tensors[int(op["inputs"][0])]["dtype"] == np.float32].add(name)
+    float_patterns = LandmarkTask.float_layers
+    assert "head_logits" in convolutions[True] and "stem_conv1" in convolutions[False]
+    assert any(n.startswith("stage4_module0_branch3") for n in convolutions[False])
+    for is_float, names in convolutions.items():
+        for name in names:
+            expected = any(fnmatch.fnmatchcase(name, p) for p in float_patterns)
+            assert expected == is_float, (name, is_float)
 
 
 def _builtin_work(report, input_elements):
