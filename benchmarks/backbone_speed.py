@@ -8,9 +8,11 @@ nearest-neighbour fusion upsampling (timm's) and the HRNetV2 head-less represent
 torch). Achieved GFLOP/s are also compared with the machine's float32 matmul peak.
 
 The Keras model runs in four forms: as built, BN folded, frozen (`export.inference_function`)
-under TensorFlow, and exported to a float32 `.tflite` file (BN folded) run by LiteRT with
-XNNPACK; the file is converted once per case, and timed in a process that does not import
-TensorFlow, so its peak RSS is the runtime's own.
+under TensorFlow (as built and frozen also with TensorFlow's oneDNN kernels,
+`TF_ENABLE_ONEDNN_OPTS=1`, which TensorFlow leaves off on CPUs without AVX-512 VNNI/BF16 or
+AMX), and exported to a float32 `.tflite` file (BN folded) run by LiteRT with XNNPACK; the
+file is converted once per case, and timed in a process that does not import TensorFlow, so
+its peak RSS is the runtime's own.
 
     python benchmarks/backbone_speed.py            # both published settings
     python benchmarks/backbone_speed.py --quick    # W18 at 256x256 only, fewer runs
@@ -31,6 +33,9 @@ THREADS = 2
 
 
 WARMUP = 3
+# Keras variants with this suffix run with TensorFlow's oneDNN kernels
+# (TF_ENABLE_ONEDNN_OPTS=1); the others with its default Eigen ones (=0).
+ONEDNN = "-onednn"
 
 
 def keras_model(width, height, image_width):
@@ -84,6 +89,7 @@ def worker_keras(width, height, image_width, runs, variant, inter_op):
     import hrnet_keras
 
     model = keras_model(width, height, image_width)
+    variant = variant.removesuffix(ONEDNN)
     if variant == "frozen":
         from hrnet_keras.export import inference_function
 
@@ -145,6 +151,7 @@ def _run_worker(kind, case, runs, variant, inter_op=1, tflite=""):
     command += ["--inter-op", str(inter_op)]
     command += ["--case", ",".join(map(str, case)), "--runs", str(runs)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
+    env["TF_ENABLE_ONEDNN_OPTS"] = "1" if variant.endswith(ONEDNN) else "0"
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{out.stderr[-3000:]}")
@@ -201,6 +208,8 @@ def main():
         ("keras", "model", "Keras hrnetv2 (as built)"),
         ("keras", "folded", "Keras hrnetv2, BN folded (fold_batch_norm)"),
         ("keras", "frozen", "Keras hrnetv2, export.inference_function"),
+        ("keras", "model" + ONEDNN, "Keras hrnetv2 (as built), oneDNN"),
+        ("keras", "frozen" + ONEDNN, "Keras hrnetv2, export.inference_function, oneDNN"),
         ("litert", "litert", "Keras hrnetv2 as .tflite, LiteRT + XNNPACK"),
         ("torch", "eager", "PyTorch timm, eager, channels_last"),
         ("torch", "frozen", "PyTorch timm, jit.freeze (BN folded), channels_last"),
