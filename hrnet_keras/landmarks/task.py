@@ -42,8 +42,8 @@ class LandmarkTask(Task):
     # the end of the network: stage 4's fusions and its two high-resolution branches, the
     # HRNetV2 upsample-and-concatenate, the head. Measured on a W18-small-v1 trained on the
     # WFLW sample faces (`benchmarks/tflite_landmarks.py`): with only the decoder float, int8
-    # raised the NME by 6.8% (file 1.7 MB); with these, by 0.7% (2.7 MB); with all of stage
-    # 4 float, by 0.6% (4.5 MB); the latency the same on an x86 CPU (2 AVX2 cores, XNNPACK).
+    # raised the NME by 6.8% (file 1.7 MB); with these, by 0.7% (2.6 MB); with all of stage
+    # 4 float, by 0.6% (4.7 MB); the latency the same on an x86 CPU (2 AVX2 cores, XNNPACK).
     float_layers = (
         "landmarks",
         "stage4_module*_fuse*",
