@@ -9,9 +9,9 @@ DISTRIBUTIONS = ("auto", "mirrored", "multi_worker", "one_device")
 
 
 def _local_devices():
-    """Every visible GPU, else every logical CPU (tests split one CPU into several)."""
-    gpus = tf.config.list_logical_devices("GPU")
-    return [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    """Every visible GPU, else every logical CPU (tests split one CPU into several), as
+    `tf.config.LogicalDevice`s."""
+    return tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
 
 
 def create_strategy(distribution="auto"):
@@ -49,13 +49,12 @@ def create_strategy(distribution="auto"):
     if distribution == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     devices = _local_devices()
-    cpu_only = not tf.config.list_logical_devices("GPU")
     single = distribution == "one_device" or (distribution == "auto" and len(devices) == 1)
-    if single and cpu_only:
+    if single and devices[0].device_type == "CPU":
         return tf.distribute.get_strategy()
     if distribution == "one_device":
-        return tf.distribute.OneDeviceStrategy(devices[0])
-    return tf.distribute.MirroredStrategy(devices)
+        return tf.distribute.OneDeviceStrategy(devices[0].name)
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
 
 
 def _has_cluster():

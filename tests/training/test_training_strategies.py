@@ -12,17 +12,23 @@ from hrnet_keras.training.distribution import (
 from hrnet_keras.training.multi_worker import patch_for_multi_worker
 
 
+def _one_cpu_machine():
+    """No GPU and one logical CPU: the machine trains one replica under the default strategy."""
+    gpus = tf.config.list_logical_devices("GPU")
+    return not gpus and len(tf.config.list_logical_devices("CPU")) == 1
+
+
 def test_mirrored_spans_the_local_devices(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     strategy = create_strategy("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     assert is_chief(strategy)
-    if tf.config.list_logical_devices("GPU") or len(tf.config.list_logical_devices("CPU")) > 1:
+    if not _one_cpu_machine():
         assert isinstance(create_strategy("auto"), tf.distribute.MirroredStrategy)
 
 
 def test_one_cpu_trains_under_the_default_strategy(monkeypatch):
-    if tf.config.list_logical_devices("GPU") or len(tf.config.list_logical_devices("CPU")) > 1:
+    if not _one_cpu_machine():
         pytest.skip("needs a machine with one CPU device and no GPU")
     monkeypatch.delenv("TF_CONFIG", raising=False)
     default = tf.distribute.get_strategy()
