@@ -1,13 +1,13 @@
 """`convert_checkpoint`: a PyTorch checkpoint in, a `.keras` file of the matching model out."""
 
 import os
-import tempfile
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
 from hrnet_keras.convert.detect import KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
 from hrnet_keras.models import hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
+from hrnet_keras.utils.atomic import atomic_path
 
 # How each kind of checkpoint was trained: the nearest-upsampling ImageNet/timm/detection
 # code with torch BN momentum 0.1, the bilinear segmentation/face code with 0.01.
@@ -104,19 +104,6 @@ def _parse_width(width):
     return width
 
 
-def _save_atomically(keras_model, output):
-    folder = os.path.dirname(os.path.abspath(output))
-    handle, temp = tempfile.mkstemp(suffix=".keras", prefix=".converting-", dir=folder)
-    os.close(handle)
-    try:
-        keras_model.save(temp)
-        os.replace(temp, output)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
-
-
 def convert_checkpoint(
     checkpoint,
     output,
@@ -195,5 +182,6 @@ def convert_checkpoint(
         backbone_only=backbone_only,
         path=path,
     )
-    _save_atomically(keras_model, output)
+    with atomic_path(output) as partial:
+        keras_model.save(partial)
     return keras_model, report

@@ -1,12 +1,12 @@
 """SavedModel export for TensorFlow Serving: one `serving_default` signature, written atomically."""
 
 import os
-import shutil
 
 import keras
 import tensorflow as tf
 
 from hrnet_keras.models.fold_batch_norm import fold_batch_norm, is_graph_model
+from hrnet_keras.utils.atomic import atomic_path
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -41,39 +41,6 @@ def _input_spec(serving, normalize, input_dtype):
     shape = tuple(serving.inputs[0].shape)
     dtype = input_dtype if normalize else serving.inputs[0].dtype
     return tf.TensorSpec(shape, dtype, name="images")
-
-
-def write_atomically(write, path):
-    """Calls `write(folder)` on a temporary folder beside `path`, then renames it to `path`.
-
-    On any error, `path` keeps its previous content (or stays absent) and the temporary
-    folder is removed.
-
-    Example:
-    >>> import os, tempfile
-    >>> target = os.path.join(tempfile.mkdtemp(), "artifact")
-    >>> write_atomically(lambda folder: os.makedirs(folder), target)
-    >>> os.path.isdir(target)
-    True
-    """
-    parent, name = os.path.split(os.path.abspath(os.fspath(path)))
-    path = os.path.join(parent, name)
-    os.makedirs(parent, exist_ok=True)
-    partial = os.path.join(parent, f".{name}.partial-{os.getpid()}")
-    previous = os.path.join(parent, f".{name}.previous-{os.getpid()}")
-    try:
-        write(partial)
-        if os.path.exists(path):
-            os.replace(path, previous)
-        try:
-            os.replace(partial, path)
-        except OSError:
-            if os.path.exists(previous):
-                os.replace(previous, path)
-            raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 def export_savedmodel(
@@ -151,5 +118,6 @@ def export_savedmodel(
         fn=_serving_function(serving, normalize=normalize, mean=mean, std=std),
         input_signature=[_input_spec(serving, normalize, input_dtype)],
     )
-    write_atomically(lambda folder: archive.write_out(folder, verbose=False), path)
+    with atomic_path(path) as folder:
+        archive.write_out(folder, verbose=False)
     return path

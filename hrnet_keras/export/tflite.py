@@ -10,38 +10,16 @@ Quantisation variants:
   float.
 """
 
-import contextlib
 import fnmatch
-import os
 import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from hrnet_keras.utils.atomic import atomic_path
+
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
-
-
-@contextlib.contextmanager
-def _atomic_path(path):
-    """A temporary path beside `path` that replaces `path` in one rename on success.
-
-    A crash or an exception leaves `path` as it was (the old file, or nothing) and removes
-    the temporary file.
-    """
-    path = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_quantize(quantize):
@@ -234,6 +212,6 @@ def export_tflite(
         representative_data=representative_data,
         float_layers=getattr(task, "float_layers", ()),
     )
-    with _atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_path(path) as partial, open(partial, "wb") as f:
         f.write(flatbuffer)
     return path

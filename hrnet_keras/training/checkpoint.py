@@ -5,35 +5,25 @@ Layout under `model_dir/checkpoints/`:
 - `ckpt-{step}/state.weights.h5`: model weights and optimizer state (step counter, momenta)
   after `step` optimizer steps.
 - `latest.json`: `{"step": ..., "directory": "ckpt-...", "best_loss": ...}`, replaced
-  atomically (`os.replace`) only after the directory it names is complete; older directories
-  are deleted afterwards. A process killed while saving leaves the previous checkpoint intact
-  and at worst an orphan `ckpt-*` folder, which the next save removes.
+  atomically (`hrnet_keras.utils.atomic_path`) only after the directory it names is complete;
+  older directories are deleted afterwards. A process killed while saving leaves the previous
+  checkpoint intact and at worst an orphan `ckpt-*` folder, which the next save removes.
 """
 
 import json
 import os
 import shutil
 
+from hrnet_keras.utils.atomic import atomic_path
+
 LATEST = "latest.json"
 WEIGHTS = "state.weights.h5"
 
 
-def _write_json_atomically(path, data):
-    temporary = f"{path}.tmp{os.getpid()}"
-    with open(temporary, "w") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
-
-
 def save_weights_atomically(model, path):
     """`model.save_weights(path)` through a temporary file, so `path` is always whole."""
-    directory, name = os.path.split(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f".tmp{os.getpid()}-{name}")
-    model.save_weights(temporary)
-    os.replace(temporary, path)
+    with atomic_path(path) as partial:
+        model.save_weights(partial)
 
 
 class CheckpointManager:
@@ -81,10 +71,9 @@ class CheckpointManager:
                 shutil.rmtree(directory)
             os.makedirs(directory)
             model.save_weights(os.path.join(directory, WEIGHTS))
-        _write_json_atomically(
-            os.path.join(self.directory, LATEST),
-            {"step": int(step), "directory": name, "best_loss": best_loss},
-        )
+        state = {"step": int(step), "directory": name, "best_loss": best_loss}
+        with atomic_path(os.path.join(self.directory, LATEST)) as partial, open(partial, "w") as f:
+            json.dump(state, f, indent=2)
         for other in os.listdir(self.directory):
             if other.startswith("ckpt-") and other != name:
                 shutil.rmtree(os.path.join(self.directory, other), ignore_errors=True)

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from hrnet_keras.export import export_savedmodel
-from hrnet_keras.export.savedmodel import write_atomically
+from hrnet_keras.utils.atomic import atomic_path
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -70,8 +70,8 @@ def test_a_failed_export_leaves_the_previous_artifact_whole(model, tmp_path):
         open(os.path.join(folder, "saved_model.pb"), "wb").close()  # half-written
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
-        write_atomically(crash, path)
+    with pytest.raises(OSError, match="disk full"), atomic_path(path) as folder:
+        crash(folder)
     assert sorted(os.listdir(path)) == before
     assert sorted(os.listdir(tmp_path)) == ["model"]  # no partial folder left behind
     with pytest.raises(FileExistsError, match="Received: path="):
