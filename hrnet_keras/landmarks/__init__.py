@@ -7,6 +7,7 @@ Example:
 (98, 72)
 """
 
+from hrnet_keras.data.normalization import normalize
 from hrnet_keras.landmarks.annotations import AnnotationError, FaceAnnotation
 from hrnet_keras.landmarks.config import LandmarkConfig
 from hrnet_keras.landmarks.datasets import DATASETS, LandmarkDataset, dataset_info
@@ -25,7 +26,7 @@ from hrnet_keras.landmarks.geometry import (
 from hrnet_keras.landmarks.heatmaps import gaussian_heatmaps
 from hrnet_keras.landmarks.metrics import auc, failure_rate, nme_per_face, normalisers, summarize
 from hrnet_keras.landmarks.pairs import FLIP_PAIRS, flip_landmarks, flip_permutation
-from hrnet_keras.landmarks.pipeline import CropOptions, face_dataset, normalize
+from hrnet_keras.landmarks.pipeline import CropOptions, face_dataset
 from hrnet_keras.landmarks.readers import read_annotations
 from hrnet_keras.landmarks.serving import landmark_serving_model
 

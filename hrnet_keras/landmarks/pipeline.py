@@ -1,7 +1,8 @@
 """The tf.data pipeline: read, crop (with augmentation when training), heatmap targets.
 
-Every random draw is a stateless op seeded from `(seed, pipeline, element counter)`, so a
-pipeline gives the same batches on every run and on resumption.
+Every random draw is a stateless op keyed by (seed, epoch, index) of the example
+(`hrnet_keras.data.random_keys`), so a pipeline gives the same batches on every run, whatever
+the sharding, and a resumed run the batches of an uninterrupted one.
 """
 
 import dataclasses
@@ -9,6 +10,10 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from hrnet_keras.data.images import load_image
+from hrnet_keras.data.normalization import normalize
+from hrnet_keras.data.random_keys import epoch_stream, example_key
+from hrnet_keras.data.sharding import shard
 from hrnet_keras.landmarks.geometry import (
     crop_matrix,
     crop_to_heatmap,
@@ -17,9 +22,6 @@ from hrnet_keras.landmarks.geometry import (
 )
 from hrnet_keras.landmarks.heatmaps import gaussian_heatmaps
 from hrnet_keras.landmarks.pairs import flip_permutation
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclasses.dataclass
@@ -47,33 +49,16 @@ class CropOptions:
     flip_probability: float = 0.5
 
 
-def normalize(crops):
-    """RGB 0..255 crops to the network's input: `/255`, ImageNet mean and std.
-
-    Example:
-    >>> np.round(normalize(tf.fill((1, 1, 3), 255.0)).numpy().astype(float), 3).ravel().tolist()
-    [2.249, 2.429, 2.64]
-    """
-    crops = tf.cast(crops, tf.float32) / 255.0
-    return (crops - tf.constant(IMAGENET_MEAN)) / tf.constant(IMAGENET_STD)
-
-
 def face_tensors(faces):
-    """The faces' fields as arrays that `tf.data.Dataset.from_tensor_slices` can slice."""
+    """The faces' fields as arrays, one row per face: `image` (path or name), `encoded` (the
+    image's bytes, or empty when `image` is a file), `landmarks`, `center`, `scale`."""
     return {
-        "image": np.array(
-            [f.encoded if f.encoded is not None else f.image for f in faces], dtype=object
-        ),
-        "encoded": np.array([f.encoded is not None for f in faces]),
+        "image": np.array([f.image for f in faces], dtype=object),
+        "encoded": np.array([f.encoded or b"" for f in faces], dtype=object),
         "landmarks": np.stack([f.landmarks for f in faces]).astype(np.float32),
         "center": np.stack([f.center for f in faces]).astype(np.float32),
         "scale": np.array([f.scale for f in faces], dtype=np.float32),
     }
-
-
-def _decode(image, encoded):
-    contents = tf.cond(encoded, lambda: image, lambda: tf.io.read_file(image))
-    return tf.io.decode_image(contents, channels=3, expand_animations=False)
 
 
 def augmentation(seed, options):
@@ -99,7 +84,7 @@ def crop_face(face, options, *, seed=None, num_landmarks=None):
 
     With `seed`, the crop is augmented (zoom, rotation, flip relabelled with the pairs).
     """
-    image = _decode(face["image"], face["encoded"])
+    image = load_image(face["image"], face["encoded"])
     zoom, angle, flip = tf.constant(1.0), tf.constant(0.0), tf.constant(False)
     if seed is not None:
         zoom, angle, flip = augmentation(seed, options)
@@ -125,7 +110,8 @@ def face_dataset(faces, options, *, training, batch_size, seed=0, input_context=
     Args:
         faces: `FaceAnnotation`s.
         options: `CropOptions`.
-        training: shuffle, repeat and augment (deterministically from `seed`).
+        training: an endless stream of epochs, each a permutation, augmented with keys of
+            (seed, epoch, index) (`hrnet_keras.data.random_keys`).
         batch_size: per replica when `input_context` is given.
         seed: the pipeline's seed.
         input_context: a `tf.distribute.InputContext`; each input pipeline reads its shard.
@@ -135,27 +121,28 @@ def face_dataset(faces, options, *, training, batch_size, seed=0, input_context=
     num_landmarks = int(faces[0].landmarks.shape[0])
     heatmap_size = options.input_size // options.stride
     data = face_tensors(faces)
-    data["index"] = np.arange(len(faces), dtype=np.int64)
-    dataset = tf.data.Dataset.from_tensor_slices(data)
-    pipeline = 0
-    if input_context is not None and input_context.num_input_pipelines > 1:
-        pipeline = input_context.input_pipeline_id
-        dataset = dataset.shard(input_context.num_input_pipelines, pipeline)
-    if training:
-        dataset = dataset.shuffle(len(faces), seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.enumerate()
+    data = {name: tf.constant(values) for name, values in data.items()}
 
-    def load(counter, face):
-        element_seed = tf.stack([tf.cast(seed, tf.int64) * 1009 + pipeline, counter])
-        crop, points = crop_face(
-            face, options, seed=element_seed if training else None, num_landmarks=num_landmarks
-        )
+    def load(index, key):
+        face = {name: values[index] for name, values in data.items()}
+        crop, points = crop_face(face, options, seed=key, num_landmarks=num_landmarks)
         if not targets:
-            return {"crop": crop, "index": face["index"]}
+            return {"crop": crop, "index": index}
         points = crop_to_heatmap(points, options.stride)
         heatmaps = gaussian_heatmaps(points, heatmap_size, options.sigma)
         return normalize(crop), heatmaps
 
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if training:
+        dataset = shard(epoch_stream(len(faces), seed), input_context)
+        dataset = dataset.map(
+            lambda epoch, index: load(index, example_key(seed, epoch, index)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    else:
+        dataset = shard(tf.data.Dataset.range(len(faces)), input_context)
+        dataset = dataset.map(
+            lambda index: load(index, None), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
     dataset = dataset.batch(batch_size, drop_remainder=training)
     return dataset.prefetch(tf.data.AUTOTUNE)

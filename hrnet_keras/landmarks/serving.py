@@ -2,8 +2,8 @@
 
 import keras
 
+from hrnet_keras.data.normalization import ImageNormalization
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
-from hrnet_keras.landmarks.pipeline import IMAGENET_MEAN, IMAGENET_STD
 
 
 def landmark_serving_model(model, *, decoder="shift", sigma=1.5, heatmaps=False):
@@ -29,13 +29,7 @@ def landmark_serving_model(model, *, decoder="shift", sigma=1.5, heatmaps=False)
     """
     size = model.input_shape[1:3]
     image = keras.Input((*size, 3), dtype="uint8", name="image")
-    x = keras.layers.Rescaling(1.0 / 255.0, name="to_unit_range")(image)
-    x = keras.layers.Normalization(
-        mean=list(IMAGENET_MEAN),
-        variance=[s**2 for s in IMAGENET_STD],
-        name="imagenet_normalization",
-    )(x)
-    maps = model(x)
+    maps = model(ImageNormalization(name="normalize")(image))
     outputs = {
         "landmarks": LandmarkDecoder(
             decoder, stride=size[0] // maps.shape[1], sigma=sigma, name="landmarks"

@@ -6,13 +6,14 @@ import keras
 import numpy as np
 
 from hrnet_keras import models
+from hrnet_keras.data.normalization import normalize
 from hrnet_keras.landmarks.annotations import FaceAnnotation
 from hrnet_keras.landmarks.datasets import WFLW_ATTRIBUTES
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
 from hrnet_keras.landmarks.drawing import draw_landmarks
 from hrnet_keras.landmarks.geometry import crop_to_image
 from hrnet_keras.landmarks.metrics import nme_per_face, normalisers, summarize
-from hrnet_keras.landmarks.pipeline import face_dataset, normalize
+from hrnet_keras.landmarks.pipeline import face_dataset
 from hrnet_keras.landmarks.readers import read_annotations
 from hrnet_keras.landmarks.serving import landmark_serving_model
 from hrnet_keras.training.task import Task

@@ -6,6 +6,7 @@ Example:
 131072
 """
 
+from hrnet_keras.data.normalization import ImageNormalization
 from hrnet_keras.segmentation.config import SegmentationConfig
 from hrnet_keras.segmentation.inference import Predictor
 from hrnet_keras.segmentation.loss import SegmentationLoss
@@ -14,7 +15,6 @@ from hrnet_keras.segmentation.metrics import (
     confusion_matrix,
     segmentation_scores,
 )
-from hrnet_keras.segmentation.preprocessing import ImageNormalization
 from hrnet_keras.segmentation.sample import demo_recipe, write_sample_dataset
 from hrnet_keras.segmentation.task import SegmentationTask
 

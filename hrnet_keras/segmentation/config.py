@@ -2,8 +2,7 @@
 
 import dataclasses
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 
 @dataclasses.dataclass

@@ -1,22 +1,19 @@
 """tf.data pipelines: deterministic augmented training crops and whole evaluation images.
 
-Every random choice of the training pipeline is a stateless op keyed by (seed, epoch, index),
-so the same recipe sees the same crops on every run and after a resume, whatever the
-parallelism.
+Every random choice of the training pipeline is a stateless op keyed by (seed, epoch, index)
+(`hrnet_keras.data.random_keys`), so the same recipe sees the same crops on every run and
+after a resume, whatever the parallelism.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from hrnet_keras.segmentation.image_io import read_pair
+from hrnet_keras.data.images import load_pair
+from hrnet_keras.data.normalization import normalize
+from hrnet_keras.data.random_keys import epoch_stream, example_key
+from hrnet_keras.data.sharding import shard
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-
-def normalize(image, mean, std):
-    """uint8 (or 0-255 float) RGB -> (RGB / 255 - mean) / std, float32."""
-    image = tf.cast(image, tf.float32) / 255.0
-    return (image - tf.constant(mean, tf.float32)) / tf.constant(std, tf.float32)
 
 
 def flip_lut(flip_pairs):
@@ -38,20 +35,6 @@ def flip_horizontally(image, label, flip_pairs=()):
     label = tf.reverse(label, axis=[1])
     if flip_pairs:
         label = tf.gather(tf.constant(flip_lut(flip_pairs)), tf.cast(label, tf.int32))
-    return image, label
-
-
-def load(image_path, label_path, label_lut=None):
-    """Reads one pair in the graph: (h, w, 3) uint8 image and (h, w) uint8 train ids."""
-
-    def read(image_file, label_file):
-        return read_pair(image_file.decode(), label_file.decode(), label_lut)
-
-    image, label = tf.numpy_function(
-        read, [image_path, label_path], [tf.uint8, tf.uint8], stateful=False
-    )
-    image.set_shape([None, None, 3])
-    label.set_shape([None, None])
     return image, label
 
 
@@ -121,12 +104,6 @@ def augment(image, label, key, config, flip_pairs=()):
     return image, label
 
 
-def example_key(seed, epoch, index):
-    """The stateless seed of one example in one epoch."""
-    key = tf.random.experimental.stateless_fold_in(tf.constant([seed, 0], tf.int64), epoch)
-    return tf.random.experimental.stateless_fold_in(key, index)
-
-
 def training_dataset(files, config, *, batch_size, seed=0, input_context=None):
     """An endless, shuffled, augmented `(image, label)` dataset of `batch_size` crops.
 
@@ -135,25 +112,13 @@ def training_dataset(files, config, *, batch_size, seed=0, input_context=None):
     """
     images = tf.constant(files.images)
     labels = tf.constant(files.labels)
-    count = len(files)
     flip_pairs = config.flip_pairs if config.flip_pairs is not None else files.flip_pairs
 
-    def one_epoch(epoch):
-        epoch_seed = tf.random.experimental.stateless_fold_in(
-            tf.constant([seed, 1], tf.int64), epoch
-        )
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(count, dtype=tf.int64), seed=epoch_seed
-        )
-        return tf.data.Dataset.from_tensor_slices(order).map(lambda i: (epoch, i))
-
     def load_and_augment(epoch, index):
-        image, label = load(images[index], labels[index], files.label_lut)
+        image, label = load_pair(images[index], labels[index], files.label_lut)
         return augment(image, label, example_key(seed, epoch, index), config, flip_pairs)
 
-    dataset = tf.data.Dataset.counter().flat_map(one_epoch)
-    if input_context is not None and input_context.num_input_pipelines > 1:
-        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    dataset = shard(epoch_stream(len(files), seed), input_context)
     dataset = dataset.map(load_and_augment, num_parallel_calls=AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
@@ -164,12 +129,10 @@ def evaluation_dataset(files, config, *, batch_size, input_context=None):
     Images of a batch are padded to the largest (label padding is the ignore label); this
     is the quick streaming check `fit` reports, the paper's protocol is `SegmentationTask.evaluate`.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((files.images, files.labels))
-    if input_context is not None and input_context.num_input_pipelines > 1:
-        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    dataset = shard(tf.data.Dataset.from_tensor_slices((files.images, files.labels)), input_context)
 
     def prepare(image_path, label_path):
-        image, label = load(image_path, label_path, files.label_lut)
+        image, label = load_pair(image_path, label_path, files.label_lut)
         if config.eval_resize is not None:
             image, label = resize_pair(image, label, config.eval_resize)
         elif config.base_size is not None:

@@ -5,9 +5,11 @@ import os
 import keras
 import numpy as np
 
+from hrnet_keras.data.files import list_images
+from hrnet_keras.data.images import read_image, read_pair
+from hrnet_keras.data.normalization import ImageNormalization, normalize
 from hrnet_keras.layers import Resize
 from hrnet_keras.models import hrnetv2
-from hrnet_keras.segmentation.image_io import read_image, read_pair
 from hrnet_keras.segmentation.inference import Predictor
 from hrnet_keras.segmentation.loss import SegmentationLoss
 from hrnet_keras.segmentation.metrics import (
@@ -15,10 +17,8 @@ from hrnet_keras.segmentation.metrics import (
     confusion_matrix,
     segmentation_scores,
 )
-from hrnet_keras.segmentation.pipeline import evaluation_dataset, normalize, training_dataset
-from hrnet_keras.segmentation.preprocessing import ImageNormalization
+from hrnet_keras.segmentation.pipeline import evaluation_dataset, training_dataset
 from hrnet_keras.segmentation.readers import lookup_table, read_split
-from hrnet_keras.segmentation.readers.files import list_images
 from hrnet_keras.segmentation.readers.lip import FLIP_PAIRS as LIP_FLIP_PAIRS
 from hrnet_keras.segmentation.visualize import mask_image, overlay_image, palette_for
 from hrnet_keras.training.task import Task

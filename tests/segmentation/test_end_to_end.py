@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hrnet_keras.segmentation.image_io import read_image
+from hrnet_keras.data.images import read_image
 from hrnet_keras.training import load_recipe, train
 
 RECIPE = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "voc_sample_tiny.py"

@@ -8,12 +8,12 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from hrnet_keras.data import normalize
 from hrnet_keras.segmentation import SegmentationConfig
 from hrnet_keras.segmentation.pipeline import (
     augment,
     evaluation_dataset,
     flip_horizontally,
-    normalize,
     training_dataset,
 )
 from hrnet_keras.segmentation.readers import read_lip, read_voc

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from segmentation_trees import VOC_STEMS, voc_pair
 
-from hrnet_keras.segmentation.image_io import read_pair
+from hrnet_keras.data.images import read_pair
 from hrnet_keras.segmentation.readers import (
     read_cityscapes,
     read_lip,

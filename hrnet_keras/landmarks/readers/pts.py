@@ -2,9 +2,8 @@
 
 import os
 
+from hrnet_keras.data.files import IMAGE_SUFFIXES, image_beside
 from hrnet_keras.landmarks.annotations import AnnotationError, FaceAnnotation, check_points
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def read_pts(path, num_landmarks=68):
@@ -55,14 +54,14 @@ def read_pts_folder(folder, num_landmarks=68):
                 continue
             pts = os.path.join(root, name)
             stem = pts[: -len(".pts")]
-            images = [stem + s for s in IMAGE_SUFFIXES if os.path.isfile(stem + s)]
-            if not images:
+            image = image_beside(stem)
+            if image is None:
                 raise AnnotationError(
                     f"No image beside {pts}:1. Received: looked for {stem}{IMAGE_SUFFIXES}"
                 )
             faces.append(
                 FaceAnnotation.from_landmarks(
-                    images[0], read_pts(pts, num_landmarks), source=f"{pts}:1"
+                    image, read_pts(pts, num_landmarks), source=f"{pts}:1"
                 )
             )
     if not faces:

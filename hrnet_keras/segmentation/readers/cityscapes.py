@@ -3,11 +3,11 @@
 import glob
 import os
 
+from hrnet_keras.data.files import require_file
 from hrnet_keras.segmentation.readers.files import (
     SegmentationFiles,
     dataset_root,
     lookup_table,
-    require_file,
 )
 
 CLASS_NAMES = (

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+from hrnet_keras.data.files import require_file
 
 
 @dataclasses.dataclass
@@ -72,23 +72,7 @@ def dataset_root(data_dir, marker, subfolder):
     )
 
 
-def require_file(path, what="file"):
-    """Raises a `FileNotFoundError` naming `path` unless it is a file."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"The {what} {path!r} does not exist. Received: path={path!r}")
-    return path
-
-
 def read_id_list(path):
     """Non-empty stripped lines of a split list; the first field of each (`id [label]`)."""
     with open(require_file(path, "split list")) as f:
         return [line.split()[0] for line in f if line.strip()]
-
-
-def list_images(folder, suffixes=IMAGE_SUFFIXES):
-    """Sorted image files in `folder` (not recursive)."""
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"The image folder {folder!r} does not exist. Received: {folder!r}")
-    return sorted(
-        os.path.join(folder, name) for name in os.listdir(folder) if name.lower().endswith(suffixes)
-    )

@@ -2,12 +2,11 @@
 
 import os
 
+from hrnet_keras.data.files import list_images, require_file
 from hrnet_keras.segmentation.readers.files import (
     SegmentationFiles,
     dataset_root,
-    list_images,
     read_id_list,
-    require_file,
 )
 
 CLASS_NAMES = (

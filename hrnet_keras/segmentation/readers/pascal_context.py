@@ -13,12 +13,12 @@ import os
 import numpy as np
 from PIL import Image
 
+from hrnet_keras.data.files import require_file
 from hrnet_keras.segmentation.readers.coco_rle import decode_rle
 from hrnet_keras.segmentation.readers.files import (
     SegmentationFiles,
     dataset_root,
     read_id_list,
-    require_file,
 )
 
 # PASCAL in Detail category ids of the 59 evaluated classes; index in the sorted table

@@ -2,11 +2,10 @@
 
 import os
 
+from hrnet_keras.data.files import image_beside, list_images, require_file
 from hrnet_keras.segmentation.readers.files import (
     SegmentationFiles,
-    list_images,
     read_id_list,
-    require_file,
 )
 
 MASK_FOLDERS = ("SegmentationClassPNG", "SegmentationClass")
@@ -19,10 +18,9 @@ VOC_CLASS_NAMES = (
 
 
 def _image_path(image_dir, stem):
-    for suffix in (".jpg", ".jpeg", ".png"):
-        path = os.path.join(image_dir, stem + suffix)
-        if os.path.isfile(path):
-            return path
+    path = image_beside(os.path.join(image_dir, stem))
+    if path is not None:
+        return path
     raise FileNotFoundError(
         f"The image {os.path.join(image_dir, stem + '.jpg')!r} does not exist. "
         f"Received: image_id={stem!r}"
