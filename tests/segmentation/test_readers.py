@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from segmentation_trees import VOC_STEMS, voc_pair
 
+from hrnet_keras.data.coco_masks import decode_rle
 from hrnet_keras.data.images import read_pair
 from hrnet_keras.segmentation.readers import (
     read_cityscapes,
@@ -16,7 +17,6 @@ from hrnet_keras.segmentation.readers import (
     read_split,
     read_voc,
 )
-from hrnet_keras.segmentation.readers.coco_rle import decode_rle
 from hrnet_keras.segmentation.readers.pascal_context import CONTEXT_CATEGORY_IDS
 
 

@@ -1,11 +1,10 @@
 """COCO-keypoint style face annotations (`images`, `annotations` with `keypoints` x, y, v
 triplets, `center`, `scale` and, for AFLW, `box_size`), as the sample folders and mmpose use."""
 
-import json
-
 import numpy as np
 
-from hrnet_keras.landmarks.annotations import AnnotationError, FaceAnnotation, check_points
+from hrnet_keras.data.coco_index import CocoIndex
+from hrnet_keras.landmarks.annotations import FaceAnnotation, check_points
 from hrnet_keras.landmarks.readers.images import image_path
 
 
@@ -24,23 +23,17 @@ def read_coco_json(path, num_landmarks, image_root):
     >>> face.center.tolist(), face.scale
     ([10.0, 5.0], 0.1)
     """
-    with open(path) as f:
-        data = json.load(f)
-    names = {image["id"]: image["file_name"] for image in data.get("images", [])}
+    # Face boxes may overhang the image (the crop pads), so boxes are not checked here.
+    index = CocoIndex.read(path, check_boxes=False)
     faces = []
-    for i, annotation in enumerate(data.get("annotations", [])):
+    for i, annotation in enumerate(index.annotations):
         source = f"{path}:annotations[{i}]"
-        if annotation.get("image_id") not in names:
-            raise AnnotationError(
-                f"Unknown image_id at {source}. Received: image_id={annotation.get('image_id')}"
-            )
-        keypoints = np.asarray(annotation.get("keypoints", []), dtype=np.float32)
-        if keypoints.size % 3:
-            raise AnnotationError(
-                f"Keypoints are x, y, v triplets at {source}. Received: values={keypoints.size}"
-            )
-        landmarks = check_points(keypoints.reshape(-1, 3)[:, :2], num_landmarks, source)
-        image = image_path(image_root, names[annotation["image_id"]], source)
+        keypoints = index.keypoints(annotation)
+        if keypoints is None:
+            keypoints = np.zeros((0, 3), np.float32)
+        landmarks = check_points(keypoints[:, :2], num_landmarks, source)
+        name = index.images[annotation["image_id"]]["file_name"]
+        image = image_path(image_root, name, source)
         box_size = annotation.get("box_size")
         if "center" in annotation and "scale" in annotation:
             face = FaceAnnotation(

@@ -3,8 +3,9 @@
 The official HRNet code reads `pascal_ctx/VOCdevkit/VOC2010/trainval_merged.json` (PASCAL in
 Detail annotations) with `JPEGImages/`, and caches masks of indices 0-59 (0 = background).
 Here that cache is PNG masks in `SegmentationClassContext/` with split lists in
-`ImageSets/SegmentationContext/`, the layout other toolkits also use; it is written once by
-`prepare_pascal_context` on the first read, or may be provided directly.
+`ImageSets/SegmentationContext/`, the layout other toolkits also use; it is written once,
+atomically, by `prepare_pascal_context` on the first read (before any input pipeline
+starts), or may be provided directly.
 """
 
 import json
@@ -13,13 +14,14 @@ import os
 import numpy as np
 from PIL import Image
 
+from hrnet_keras.data.coco_masks import decode_rle
 from hrnet_keras.data.files import require_file
-from hrnet_keras.segmentation.readers.coco_rle import decode_rle
 from hrnet_keras.segmentation.readers.files import (
     SegmentationFiles,
     dataset_root,
     read_id_list,
 )
+from hrnet_keras.utils.atomic import atomic_path
 
 # PASCAL in Detail category ids of the 59 evaluated classes; index in the sorted table
 # (background 0 first) is the class index 0-59.
@@ -87,17 +89,22 @@ def prepare_pascal_context(voc2010_dir):
     by_image = {}
     for ann in data["annos_segmentation"]:
         by_image.setdefault(ann["image_id"], []).append(ann)
-    os.makedirs(os.path.join(voc2010_dir, MASK_FOLDER), exist_ok=True)
-    os.makedirs(os.path.join(voc2010_dir, LIST_FOLDER), exist_ok=True)
     splits = {}
-    for image in data["images"]:
-        stem = os.path.splitext(image["file_name"])[0]
-        mask = context_mask(by_image.get(image["image_id"], []), image["height"], image["width"])
-        Image.fromarray(mask).save(os.path.join(voc2010_dir, MASK_FOLDER, stem + ".png"))
-        splits.setdefault(image["phase"], []).append(stem)
-    for phase, stems in splits.items():
-        with open(os.path.join(voc2010_dir, LIST_FOLDER, f"{phase}.txt"), "w") as f:
-            f.write("".join(f"{s}\n" for s in sorted(stems)))
+    # Whole folders or nothing: the lists (which mark the masks as ready) are renamed into
+    # place last, so an interrupted or concurrent preparation never leaves a partial set.
+    with atomic_path(os.path.join(voc2010_dir, MASK_FOLDER)) as masks:
+        os.makedirs(masks)
+        for image in data["images"]:
+            stem = os.path.splitext(image["file_name"])[0]
+            annotations = by_image.get(image["image_id"], [])
+            mask = context_mask(annotations, image["height"], image["width"])
+            Image.fromarray(mask).save(os.path.join(masks, stem + ".png"))
+            splits.setdefault(image["phase"], []).append(stem)
+    with atomic_path(os.path.join(voc2010_dir, LIST_FOLDER)) as lists:
+        os.makedirs(lists)
+        for phase, stems in splits.items():
+            with open(os.path.join(lists, f"{phase}.txt"), "w") as f:
+                f.write("".join(f"{s}\n" for s in sorted(stems)))
     return sum(len(s) for s in splits.values())
 
 
