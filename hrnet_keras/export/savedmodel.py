@@ -5,22 +5,17 @@ import os
 import keras
 import tensorflow as tf
 
+from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.data.normalization import normalize as normalize_images
 from hrnet_keras.models.fold_batch_norm import fold_batch_norm, is_graph_model
 from hrnet_keras.utils.atomic import atomic_path
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 INPUT_DTYPES = ("uint8", "float32")
 
 
 def _serving_function(serving, *, normalize, mean, std):
-    mean = tf.constant(mean, tf.float32)
-    std = tf.constant(std, tf.float32)
-
     def serve(images):
-        x = images
-        if normalize:
-            x = (tf.cast(images, tf.float32) / 255.0 - mean) / std
+        x = normalize_images(images, mean, std) if normalize else images
         outputs = serving(x, training=False)
         if not isinstance(outputs, dict):
             outputs = {"outputs": outputs}

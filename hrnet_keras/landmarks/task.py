@@ -58,15 +58,22 @@ class LandmarkTask(Task):
         super().__init__(recipe)
         self.config = recipe.task
         self.options = self.config.crop_options()
+        self._faces = {}
 
     def read_faces(self, data_dir, annotations):
-        """The faces of `annotations` (a path relative to `data_dir`)."""
-        image_root = (
-            os.path.join(data_dir, self.config.image_dir) if self.config.image_dir else None
-        )
-        return read_annotations(
-            os.path.join(data_dir, annotations), self.config.num_landmarks, image_root
-        )
+        """The faces of `annotations` (a path relative to `data_dir`).
+
+        Each file is read once per task: the example count, every pipeline, every `fit`
+        segment and the evaluation share the list (do not modify it).
+        """
+        path = os.path.join(data_dir, annotations)
+        key = os.path.abspath(path)
+        if key not in self._faces:
+            image_root = (
+                os.path.join(data_dir, self.config.image_dir) if self.config.image_dir else None
+            )
+            self._faces[key] = read_annotations(path, self.config.num_landmarks, image_root)
+        return self._faces[key]
 
     def _eval_annotations(self):
         if not self.config.eval_annotations:
@@ -97,6 +104,7 @@ class LandmarkTask(Task):
             upsample=spec.upsample,
             align_corners=spec.align_corners,
             bn_momentum=spec.bn_momentum,
+            sync_bn=self.recipe.runtime.sync_bn,
             weights=spec.weights,
         )
 

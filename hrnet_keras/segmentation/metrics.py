@@ -10,15 +10,23 @@ from hrnet_keras.segmentation.upsample import resize_logits
 def confusion_matrix(labels, predictions, num_classes, ignore_label=255):
     """(num_classes, num_classes) int64 counts, rows = true class, columns = predicted.
 
+    Keras ops: the streaming metric calls it in the graph, evaluation on NumPy arrays.
+    Labels equal to `ignore_label` or outside `[0, num_classes)` are not counted.
+
     Example:
-    >>> confusion_matrix(np.array([0, 1, 1, 255]), np.array([0, 1, 0, 1]), 2).tolist()
+    >>> matrix = confusion_matrix(np.array([0, 1, 1, 255]), np.array([0, 1, 0, 1]), 2)
+    >>> ops.convert_to_numpy(matrix).tolist()
     [[1, 0], [1, 1]]
     """
-    labels = np.asarray(labels).reshape(-1).astype(np.int64)
-    predictions = np.asarray(predictions).reshape(-1).astype(np.int64)
-    valid = (labels != ignore_label) & (labels >= 0) & (labels < num_classes)
-    index = labels[valid] * num_classes + predictions[valid]
-    return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    predictions = ops.reshape(ops.cast(predictions, "int32"), (-1,))
+    valid = ops.logical_and(
+        ops.not_equal(labels, ignore_label),
+        ops.logical_and(labels >= 0, labels < num_classes),
+    )
+    index = ops.where(valid, labels * num_classes + predictions, 0)
+    counts = ops.bincount(index, weights=ops.cast(valid, "int64"), minlength=num_classes**2)
+    return ops.reshape(ops.cast(counts, "int64"), (num_classes, num_classes))
 
 
 def segmentation_scores(matrix, class_names=None):
@@ -91,18 +99,10 @@ class SegmentationMeanIoU(keras.metrics.Metric):
         if len(labels.shape) == 4:
             labels = labels[..., 0]
         logits = resize_logits(y_pred, ops.shape(labels)[1:3], self.align_corners)
-        predictions = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        labels = ops.reshape(labels, (-1,))
-        predictions = ops.reshape(predictions, (-1,))
-        valid = ops.logical_and(
-            ops.not_equal(labels, self.ignore_label),
-            ops.logical_and(labels >= 0, labels < self.num_classes),
+        predictions = ops.argmax(logits, axis=-1)
+        self.matrix.assign_add(
+            confusion_matrix(labels, predictions, self.num_classes, self.ignore_label)
         )
-        index = ops.where(valid, labels * self.num_classes + predictions, 0)
-        counts = ops.bincount(
-            index, weights=ops.cast(valid, "int64"), minlength=self.num_classes**2
-        )
-        self.matrix.assign_add(ops.reshape(ops.cast(counts, "int64"), self.matrix.shape))
 
     def result(self):
         matrix = ops.cast(self.matrix, "float64")

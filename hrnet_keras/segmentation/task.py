@@ -39,6 +39,7 @@ class SegmentationTask(Task):
     def __init__(self, recipe):
         super().__init__(recipe)
         self.config = recipe.task
+        self._files = {}
         model_classes = recipe.model.num_classes
         if model_classes is not None and model_classes != self.config.num_classes:
             raise ValueError(
@@ -48,7 +49,17 @@ class SegmentationTask(Task):
             )
 
     def files(self, data_dir, split):
-        """The `SegmentationFiles` of one split, with the config's label mapping applied."""
+        """The `SegmentationFiles` of one split, with the config's label mapping applied.
+
+        A split is listed once per task: the example count, every pipeline, every `fit`
+        segment and the evaluation share the list (do not modify it).
+        """
+        key = (os.path.abspath(os.fspath(data_dir)), split)
+        if key not in self._files:
+            self._files[key] = self._read_files(data_dir, split)
+        return self._files[key]
+
+    def _read_files(self, data_dir, split):
         config = self.config
         files = read_split(
             config.dataset,
@@ -155,7 +166,8 @@ class SegmentationTask(Task):
         for image_path, label_path in list(zip(files.images, files.labels))[:count]:
             image, label = read_pair(image_path, label_path, files.label_lut)
             predicted = predictor.labels(self.normalize(image))
-            matrix += confusion_matrix(label, predicted, config.num_classes, config.ignore_label)
+            counts = confusion_matrix(label, predicted, config.num_classes, config.ignore_label)
+            matrix += keras.ops.convert_to_numpy(counts)
         scores = segmentation_scores(matrix, list(files.class_names) or None)
         scores.update(num_images=count, scales=list(predictor.scales), flip=bool(predictor.flip))
         return scores
