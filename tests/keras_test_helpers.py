@@ -37,3 +37,17 @@ def as_list(outputs):
 def trainable_parameters(model):
     """PyTorch's parameter count: trainable weights only (no BN moving statistics)."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def weights_file_arrays(path):
+    """`{dataset name: array}` of every dataset in a `.weights.h5` file."""
+    import h5py
+
+    arrays = {}
+    with h5py.File(path) as f:
+        f.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+            )
+        )
+    return arrays

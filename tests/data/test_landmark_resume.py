@@ -6,10 +6,10 @@ import signal
 import subprocess
 import sys
 
-import h5py
 import keras
 import numpy as np
 import pytest
+from keras_test_helpers import weights_file_arrays
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -30,19 +30,8 @@ def _run(data_dir, model_dir, *kill):
     )
 
 
-def _weights(path):
-    arrays = {}
-    with h5py.File(path) as f:
-        f.visititems(
-            lambda name, item: (
-                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
-            )
-        )
-    return arrays
-
-
 @pytest.mark.slow
-def test_a_landmark_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(
+def test_a_landmark_run_killed_mid_epoch_resumes_to_the_uninterruptedweights_file_arrays(
     shared_data, tmp_path
 ):
     data_dir = shared_data / "faces" / "wflw"
@@ -57,8 +46,8 @@ def test_a_landmark_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(
     assert f"Resuming {str(tmp_path / 'killed')!r} at step 6 of 15." in stdout
     _, stderr = reference.communicate(timeout=TIMEOUT)
     assert reference.returncode == 0, stderr[-3000:]
-    expected = _weights(tmp_path / "reference" / "last.weights.h5")
-    actual = _weights(tmp_path / "killed" / "last.weights.h5")
+    expected = weights_file_arrays(tmp_path / "reference" / "last.weights.h5")
+    actual = weights_file_arrays(tmp_path / "killed" / "last.weights.h5")
     assert expected.keys() == actual.keys() and len(expected) > 10
     difference = max(float(np.max(np.abs(expected[k] - actual[k]))) for k in expected)
     assert difference == 0.0, f"resumed weights differ by up to {difference}"

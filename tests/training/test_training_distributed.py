@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-import h5py
 import numpy as np
 import pytest
+from keras_test_helpers import weights_file_arrays
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -86,7 +86,7 @@ def _run_cluster(tmp_path, *extra, timeout=TIMEOUT):
     return results
 
 
-def test_two_workers_train_to_identical_weights(tmp_path):
+def test_two_workers_train_to_identicalweights_file_arrays(tmp_path):
     for index, (returncode, stdout, stderr) in enumerate(_run_cluster(tmp_path)):
         assert returncode == 0, f"worker {index} failed:\n{stdout}\n{stderr[-3000:]}"
     first, second = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
@@ -103,17 +103,6 @@ def test_without_the_shim_keras_fit_fails_under_a_multi_worker_strategy(tmp_path
     for returncode, _, stderr in _run_cluster(tmp_path, "unpatched", timeout=120):
         assert returncode != 0
         assert "PerReplica" in stderr or "Invalid reduction dimension" in stderr, stderr[-3000:]
-
-
-def _weights(path):
-    arrays = {}
-    with h5py.File(path) as f:
-        f.visititems(
-            lambda name, item: (
-                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
-            )
-        )
-    return arrays
 
 
 def _train_command(model_dir, *extra):
@@ -176,8 +165,8 @@ def test_a_run_killed_mid_epoch_resumes_to_the_weights_of_an_uninterrupted_one(t
     assert f"Resuming {str(killed_dir)!r} at step {step} of 15." in resumed.stdout
     _, stderr = reference.communicate(timeout=TIMEOUT)
     assert reference.returncode == 0, stderr[-3000:]
-    expected = _weights(tmp_path / "reference" / "last.weights.h5")
-    actual = _weights(killed_dir / "last.weights.h5")
+    expected = weights_file_arrays(tmp_path / "reference" / "last.weights.h5")
+    actual = weights_file_arrays(killed_dir / "last.weights.h5")
     assert expected.keys() == actual.keys()
     difference = max(float(np.max(np.abs(expected[k] - actual[k]))) for k in expected)
     assert difference == 0.0, f"resumed weights differ by up to {difference}"
