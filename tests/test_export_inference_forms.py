@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 from keras_test_helpers import as_list, randomize_batch_norm, relative_error
 
-from hrnet_keras.export import export_savedmodel, inference_function
 from hrnet_keras.data import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.export import export_savedmodel, inference_function
 from hrnet_keras.models import fold_batch_norm, hrnet_classifier, hrnetv2, hrnetv2p
 
 MEAN, STD = np.array(IMAGENET_MEAN, "float32"), np.array(IMAGENET_STD, "float32")

@@ -32,7 +32,8 @@ def normalize(images, mean=IMAGENET_MEAN, std=IMAGENET_STD):
 
     Example:
     >>> import numpy as np
-    >>> np.round(normalize(np.full((1, 1, 3), 255, "uint8")).numpy(), 3).ravel().tolist()
+    >>> white = normalize(np.full((1, 1, 3), 255, "uint8")).numpy()
+    >>> np.round(white.astype(float), 3).ravel().tolist()
     [2.249, 2.429, 2.64]
     """
     _check(mean, std)
