@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from hrnet_keras import models
+from hrnet_keras.errors import UsageError
 from hrnet_keras.landmarks.annotations import FaceAnnotation
 from hrnet_keras.landmarks.datasets import WFLW_ATTRIBUTES
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
@@ -187,11 +188,11 @@ class LandmarkTask(Task):
         """
         from PIL import Image
 
-        if options:
-            raise ValueError(f"Unknown predict options. Received: {sorted(options)}")
+        self.reject_options("predict", options)
         if box is None and annotations is None:
-            raise ValueError(
-                "Predicting landmarks needs a face `box` or `annotations`. Received: box=None"
+            raise UsageError(
+                "Predicting landmarks needs a face box (`box`, `--box x,y,w,h`) or "
+                "`annotations` naming the images' faces. Received: box=None"
             )
         known = self.read_faces(data_dir, annotations) if annotations is not None else []
         os.makedirs(out_dir, exist_ok=True)
@@ -204,7 +205,7 @@ class LandmarkTask(Task):
                 name = os.path.basename(path)
                 faces = [f for f in known if os.path.basename(f.image) == name]
                 if not faces:
-                    raise ValueError(
+                    raise UsageError(
                         f"No face of the annotations is in this image. Received: image={path!r}"
                     )
                 faces = [FaceAnnotation(os.fspath(path), zeros, f.center, f.scale) for f in faces]
@@ -232,8 +233,10 @@ class LandmarkTask(Task):
         for batch in crops.take(steps):
             yield np.clip(np.round(batch["crop"].numpy()), 0, 255).astype(np.uint8)
 
-    def serving_model(self, model, *, heatmaps=False):
-        """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out."""
+    def serving_model(self, model, *, heatmaps=False, **options):
+        """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out
+        (and `"heatmaps"` with `heatmaps=True`)."""
+        self.reject_options("serving_model", options)
         return landmark_serving_model(
             model, decoder=self.config.decoder, sigma=self.options.sigma, heatmaps=heatmaps
         )
