@@ -28,10 +28,10 @@ def parse_box(box):
     """
     values = box.split(",") if isinstance(box, str) else list(box)
     if len(values) != 4:
-        raise ValueError(f"A face box is `x,y,w,h`. Received: box={box!r}")
+        raise UsageError(f"A face box is `x,y,w,h`. Received: box={box!r}")
     x, y, w, h = (float(v) for v in values)
     if w <= 0 or h <= 0:
-        raise ValueError(f"A face box needs a positive width and height. Received: box={box!r}")
+        raise UsageError(f"A face box needs a positive width and height. Received: box={box!r}")
     return x, y, w, h
 
 
@@ -172,6 +172,17 @@ class LandmarkTask(Task):
                     results[f"{name}/{attribute}"] = summarize(nmes[mask])
         return results
 
+    def check_predict_options(self, *, box=None, annotations=None, data_dir=".", **options):
+        """`predict` needs a face `box` or `annotations`, and takes `data_dir`."""
+        self.reject_options("predict", options)
+        if box is None and annotations is None:
+            raise UsageError(
+                "Predicting landmarks needs a face box (`box`, `--box x,y,w,h`) or "
+                "`annotations` naming the images' faces. Received: box=None"
+            )
+        if box is not None:
+            parse_box(box)
+
     def predict(
         self, model, inputs, out_dir, *, box=None, annotations=None, data_dir=".", **options
     ):
@@ -188,12 +199,7 @@ class LandmarkTask(Task):
         """
         from PIL import Image
 
-        self.reject_options("predict", options)
-        if box is None and annotations is None:
-            raise UsageError(
-                "Predicting landmarks needs a face box (`box`, `--box x,y,w,h`) or "
-                "`annotations` naming the images' faces. Received: box=None"
-            )
+        self.check_predict_options(box=box, annotations=annotations, **options)
         known = self.read_faces(data_dir, annotations) if annotations is not None else []
         os.makedirs(out_dir, exist_ok=True)
         zeros = np.zeros((self.config.num_landmarks, 2), np.float32)

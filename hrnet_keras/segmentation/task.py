@@ -160,6 +160,10 @@ class SegmentationTask(Task):
         scores.update(num_images=count, scales=list(predictor.scales), flip=bool(predictor.flip))
         return scores
 
+    def check_predict_options(self, *, scales=None, flip=None, alpha=0.5, **options):
+        """`predict` takes `scales`, `flip` and `alpha`."""
+        self.reject_options("predict", options)
+
     def predict(self, model, inputs, out_dir, *, scales=None, flip=None, alpha=0.5, **options):
         """Writes `{name}_mask.png` (palette PNG of class ids) and `{name}_overlay.png`.
 
@@ -170,7 +174,7 @@ class SegmentationTask(Task):
         Returns:
             The written paths, mask and overlay of each image in turn.
         """
-        self.reject_options("predict", options)
+        self.check_predict_options(**options)
         paths = _image_files(inputs)
         flip_pairs = LIP_FLIP_PAIRS if self.config.dataset == "lip" else ()
         predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)

@@ -5,7 +5,8 @@ A task (segmentation, landmarks, ...) is a `Task` subclass plus a config datacla
 `recipe.json` loads back. These call a task, and nothing else of it:
 
 - the trainer (`hrnet_keras.training.trainer`): `build_model`, `build_loss`,
-  `build_metrics`, `build_dataset`, `num_train_examples`, `evaluate`, `predict`;
+  `build_metrics`, `build_dataset`, `num_train_examples`, `evaluate`, `predict` (after
+  `check_predict_options`);
 - the exporters (`hrnet_keras.export`, `hrnet-keras export`): `serving_model`,
   `calibration_data` and `float_layers` (int8 TFLite).
 
@@ -134,6 +135,13 @@ class Task(abc.ABC):
         `UsageError` for one it lacks or needs and did not get.
         """
         self.require("predict")
+
+    def check_predict_options(self, **options):
+        """Raises `UsageError` for `predict` options it cannot work with (unknown ones, a
+        missing one it needs); `predict` callers call it before loading the model, so that
+        a mistake costs nothing. Default: `predict` takes no options."""
+        self.require("predict")
+        self.reject_options("predict", options)
 
     def serving_model(self, model, **options):
         """What an exported SavedModel or TFLite file serves: preprocessing and decoding

@@ -240,6 +240,11 @@ def evaluate(recipe, data_dir, weights, *, task=None):
 
 
 def predict(recipe, weights, inputs, out_dir, *, task=None, **options):
-    """Predicts on `inputs` with `weights`; returns the paths `task.predict` wrote."""
+    """Predicts on `inputs` with `weights`; returns the paths `task.predict` wrote.
+
+    The task checks `options` (`check_predict_options`) before the model is built.
+    """
+    task = task or recipe.build_task()
+    task.check_predict_options(**options)
     model, task = load_trained_model(recipe, weights, task=task)
     return task.predict(model, inputs, out_dir, **options)
