@@ -57,6 +57,11 @@ def run(args):
     if args.model_dir is not None and args.recipe is not None:
         # argparse gave the first image to the optional RECIPE.
         args.images, args.recipe = [args.recipe, *args.images], None
+    elif args.model_dir is None and args.recipe is None and args.recipe_option is None:
+        # `predict RECIPE --out DIR`: argparse gave RECIPE to the images.
+        args.recipe = args.images.pop(0)
+        if not args.images:
+            raise UsageError("Give at least one IMAGE to predict on. Received: images=[]")
     recipe = recipe_from_args(args)
     weights = weights_from_args(args)
     for image in args.images:
