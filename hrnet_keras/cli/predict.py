@@ -53,15 +53,24 @@ def add_arguments(parser):
     )
 
 
-def run(args):
+def assign_positionals(args):
+    """Sorts the positional arguments into RECIPE and the images, in place.
+
+    argparse cannot: RECIPE is optional (`--model-dir`, `--recipe`), the images are not.
+    """
     if args.model_dir is not None and args.recipe is not None:
-        # argparse gave the first image to the optional RECIPE.
+        # With a run folder every positional argument is an image.
         args.images, args.recipe = [args.recipe, *args.images], None
     elif args.model_dir is None and args.recipe is None and args.recipe_option is None:
         # `predict RECIPE --out DIR`: argparse gave RECIPE to the images.
         args.recipe = args.images.pop(0)
         if not args.images:
             raise UsageError("Give at least one IMAGE to predict on. Received: images=[]")
+    return args
+
+
+def run(args):
+    assign_positionals(args)
     recipe = recipe_from_args(args)
     weights = weights_from_args(args)
     for image in args.images:
