@@ -115,14 +115,15 @@ def data_dir_from_args(args, *, required=True):
     `required`); the folder must exist."""
     from hrnet_keras.training.run_folder import run_data_dir
 
-    data_dir = args.data_dir
+    data_dir, flag = args.data_dir, "--data-dir"
     if data_dir is None and _run_folder(args) is not None:
         data_dir = run_data_dir(args.model_dir)
+        flag = "The run's data folder (its run.json; --data-dir overrides it)"
     if data_dir is None:
         if not required:
             return None
         raise UsageError("Give --data-dir DIR (the dataset root). Received: data_dir=None")
-    return require_dir(data_dir, "--data-dir")
+    return require_dir(data_dir, flag, "data_dir")
 
 
 def _run_folder(args):
@@ -137,10 +138,10 @@ def require_file(path, flag):
     return path
 
 
-def require_dir(path, flag):
-    """`path`, or a `UsageError` naming `flag` when there is no folder there."""
+def require_dir(path, flag, arg=None):
+    """`path`, or a `UsageError` naming `flag` (and `arg`) when there is no folder there."""
     if not os.path.isdir(path):
-        raise UsageError(f"{flag} names no folder. Received: {_arg(flag)}={path!r}")
+        raise UsageError(f"{flag} names no folder. Received: {arg or _arg(flag)}={path!r}")
     return path
 
 

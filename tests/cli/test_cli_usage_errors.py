@@ -8,6 +8,9 @@ import pytest
 from PIL import Image
 
 from hrnet_keras.cli import COMMANDS, main
+from hrnet_keras.segmentation import SegmentationConfig
+from hrnet_keras.training import Recipe
+from hrnet_keras.training.run_folder import write_run_files
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOY = str(ROOT / "tests" / "training" / "toy_recipe.py")
@@ -38,6 +41,8 @@ USAGE_ERRORS = [
     ("evaluate", ["--model-dir", "{tmp}/nowhere"], "--model-dir names no folder"),
     ("evaluate", ["--model-dir", "{tmp}"], "No recipe.json in the run folder"),
     ("evaluate", [TOY, "--weights", W], "Give --data-dir DIR"),
+    ("evaluate", ["--model-dir", "{tmp}/run"], "The run's data folder (its run.json"),
+    ("export", ["--model-dir", "{tmp}/run", "--out", "x", "--quantize", "int8"], "no int8"),
     ("predict", [TOY, "--weights", W, IMG, "--out", "o", "--box", "1,2"], "must be x,y,w,h"),
     ("predict", [TOY, "--weights", W, "{tmp}/no.png", "--out", "o"], "IMAGE names no file"),
     ("predict", [TOY, "--weights", W, "--out", "o"], "Give at least one IMAGE"),
@@ -69,6 +74,11 @@ def folder(tmp_path):
     (tmp_path / "w.weights.h5").write_bytes(b"")
     (tmp_path / "a.pth").write_bytes(b"")
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "i.png")
+    # A run folder whose data folder has gone since it trained.
+    (tmp_path / "run").mkdir()
+    recipe = Recipe(SegmentationConfig(num_classes=3))
+    write_run_files(recipe, tmp_path / "run", tmp_path / "gone")
+    (tmp_path / "run" / "last.weights.h5").write_bytes(b"")
     return tmp_path
 
 
