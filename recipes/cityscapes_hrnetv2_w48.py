@@ -9,7 +9,7 @@ class weights. Start from ImageNet weights: `--set model.weights=hrnetv2_w48_ima
         --model-dir runs/cityscapes_w48
     hrnet-keras evaluate --recipe recipes/cityscapes_hrnetv2_w48.py --data data/cityscapes \
         --model-dir runs/cityscapes_w48 \
-        --set "task.eval_scales=(0.5,0.75,1.0,1.25,1.5,1.75)" task.eval_flip=true
+        --set "task.eval_scales=(0.5,0.75,1.0,1.25,1.5,1.75)" --set task.eval_flip=true
 """
 
 from hrnet_keras.segmentation import SegmentationConfig

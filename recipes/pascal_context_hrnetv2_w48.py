@@ -7,7 +7,7 @@ cross-entropy (the official config has OHEM off). Test: multi-scale 0.5-2.0 + fl
 
     hrnet-keras evaluate --recipe recipes/pascal_context_hrnetv2_w48.py \
         --data data/pascal_ctx/VOCdevkit/VOC2010 --model-dir runs/pctx_w48 \
-        --set "task.eval_scales=(0.5,0.75,1.0,1.25,1.5,1.75,2.0)" task.eval_flip=true
+        --set "task.eval_scales=(0.5,0.75,1.0,1.25,1.5,1.75,2.0)" --set task.eval_flip=true
 """
 
 from hrnet_keras.segmentation import SegmentationConfig

@@ -1,7 +1,5 @@
 """`hrnet-keras convert CHECKPOINT OUTPUT.keras`: a published PyTorch checkpoint to Keras."""
 
-import sys
-
 from hrnet_keras.convert.detect import KINDS
 
 
@@ -63,8 +61,11 @@ def add_arguments(parser):
 
 
 def run(args):
+    from hrnet_keras.cli import CommandFailed
+    from hrnet_keras.cli.recipe_args import require_file
     from hrnet_keras.convert import convert_checkpoint
 
+    require_file(args.checkpoint, "CHECKPOINT")
     try:
         model, report = convert_checkpoint(
             args.checkpoint,
@@ -78,9 +79,10 @@ def run(args):
             drop_head=args.drop_head,
             strict=args.strict,
         )
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        print(f"hrnet-keras convert: {error}", file=sys.stderr)
-        return 1
+    except (ValueError, ImportError) as error:
+        # The checkpoint does not convert (not HRNet, truncated, another width): a failure
+        # of the run, not of the command line.
+        raise CommandFailed(error) from error
     print(f"wrote {args.output}: {model.name}, {report.filled} weights from {args.checkpoint}")
     for note in report.notes:
         print(f"  note: {note}")

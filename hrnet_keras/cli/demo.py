@@ -8,6 +8,8 @@ split), writes prediction overlays, exports a SavedModel, and prints where each 
 import json
 import os
 
+from hrnet_keras.errors import UsageError
+
 
 def add_arguments(parser):
     parser.add_argument("--out", default="hrnet_keras_demo", help="folder for everything")
@@ -25,21 +27,24 @@ def add_arguments(parser):
 
 
 def run(args):
+    from hrnet_keras.cli import CommandFailed
     from hrnet_keras.export import export_savedmodel
     from hrnet_keras.segmentation.sample import demo_recipe, write_sample_dataset
     from hrnet_keras.training.recipe import apply_overrides
     from hrnet_keras.training.trainer import train
 
     out = os.path.abspath(args.out)
-    recipe = apply_overrides(demo_recipe(), args.overrides)
+    try:
+        recipe = apply_overrides(demo_recipe(), args.overrides)
+    except ValueError as error:  # an unknown field or a value of the wrong type
+        raise UsageError(str(error)) from error
     data_dir = write_sample_dataset(os.path.join(out, "data"))
     print(f"Sample dataset: {data_dir}")
 
     model_dir = os.path.join(out, "run")
     result = train(recipe, data_dir, model_dir, verbose=args.verbose)
     if result.nan_step is not None:
-        print(f"Training diverged at step {result.nan_step}; see {model_dir}.")
-        return 1
+        raise CommandFailed(f"training diverged at step {result.nan_step}; see {model_dir}")
     task, model = result.task, result.model
 
     metrics = task.evaluate(model, data_dir)

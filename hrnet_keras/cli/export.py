@@ -1,19 +1,32 @@
-"""`hrnet-keras export RECIPE --weights FILE --out PATH`: a SavedModel or a TFLite file.
+"""`hrnet-keras export RECIPE --weights FILE --out PATH`: a SavedModel or a TFLite file
+(or `hrnet-keras export --model-dir RUN --out PATH` for a run folder `train` wrote).
 
 The exported graph is the recipe's task's `serving_model`: for facial landmarks, a uint8
 RGB 256x256 face crop in and landmark coordinates in crop pixels out (decoding inside).
-`--quantize int8` calibrates on crops of the recipe's own training pipeline (`--data-dir`).
+`--quantize int8` calibrates on crops of the recipe's own training pipeline (`--data-dir`,
+default with `--model-dir`: the data the run trained on); tasks without calibration data
+cannot export int8.
 """
 
-from hrnet_keras.cli.recipe_args import add_recipe_arguments, fail, load_recipe_from_args
+from hrnet_keras.cli.recipe_args import (
+    add_recipe_arguments,
+    data_dir_from_args,
+    recipe_from_args,
+    weights_from_args,
+)
+from hrnet_keras.errors import UsageError
 
 FORMATS = ("savedmodel", "tflite")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
 
 def add_arguments(parser):
-    add_recipe_arguments(parser)
-    parser.add_argument("--weights", required=True, help="trained weights (.weights.h5 or .keras)")
+    add_recipe_arguments(parser, recipe_option=True, model_dir=True)
+    parser.add_argument(
+        "--weights",
+        help="trained weights, .weights.h5 or .keras (default with --model-dir: "
+        "RUN/best.weights.h5, else RUN/last.weights.h5)",
+    )
     parser.add_argument("--out", required=True, help="the SavedModel folder or .tflite file")
     parser.add_argument("--format", choices=FORMATS, default="tflite")
     parser.add_argument(
@@ -32,17 +45,26 @@ def add_arguments(parser):
 
 
 def run(args):
+    if args.format == "savedmodel" and (args.quantize != "none" or args.heatmaps):
+        raise UsageError(
+            "--quantize and --heatmaps apply to --format tflite only. "
+            f"Received: format={args.format!r}, quantize={args.quantize!r}, "
+            f"heatmaps={args.heatmaps}"
+        )
+    recipe = recipe_from_args(args)
+    weights = weights_from_args(args)
+    task = recipe.build_task()
+    data_dir = None
+    if args.quantize == "int8":
+        task.require("calibration_data")
+        data_dir = data_dir_from_args(args, required=False)
+        if data_dir is None:
+            raise UsageError(
+                "int8 calibrates on the recipe's data: pass --data-dir. Received: data_dir=None"
+            )
     from hrnet_keras.training.trainer import load_trained_model
 
-    if args.format == "savedmodel" and (args.quantize != "none" or args.heatmaps):
-        return fail("export", "--quantize and --heatmaps apply to --format tflite only")
-    if args.quantize == "int8" and args.data_dir is None:
-        return fail("export", "int8 calibrates on the recipe's data: pass --data-dir")
-    try:
-        recipe = load_recipe_from_args(args)
-        model, task = load_trained_model(recipe, args.weights)
-    except (FileNotFoundError, ValueError, TypeError) as error:
-        return fail("export", error)
+    model, task = load_trained_model(recipe, weights, task=task)
     if args.format == "savedmodel":
         from hrnet_keras.export.savedmodel import export_savedmodel
 
@@ -51,8 +73,8 @@ def run(args):
         from hrnet_keras.export.tflite import export_tflite
 
         data = None
-        if args.quantize == "int8":
-            data = task.calibration_data(args.data_dir, args.calibration_steps)
+        if data_dir is not None:
+            data = task.calibration_data(data_dir, args.calibration_steps)
         export_tflite(
             model,
             args.out,

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from hrnet_keras.errors import UsageError
+
 
 def add_arguments(parser):
     parser.add_argument(
@@ -22,7 +24,7 @@ def run(args):
 
     variants = [v for v in VARIANTS if args.only in v.name]
     if not variants:
-        raise SystemExit(f"hrnet-keras models: no variant name contains {args.only!r}.")
+        raise UsageError(f"No variant name contains {args.only!r}. Received: only={args.only!r}")
     header = (
         f"{'variant':<32} {'input':>9} {'params':>12} {'published':>12} "
         f"{'GMACs':>8} {'published':>9} {'GFLOPs*':>8} {'published':>9}  note"

@@ -2,10 +2,12 @@
 
 Trains with `model.fit` under the recipe's distribution strategy. Run the same command again
 to resume from the last checkpoint in OUT. On a cluster, run it on every worker with its
-`TF_CONFIG`, OUT on shared storage.
+`TF_CONFIG`, OUT on shared storage. OUT records the recipe and DIR, so that
+`hrnet-keras evaluate --model-dir OUT` needs nothing else.
 """
 
-from hrnet_keras.cli.recipe_args import add_recipe_arguments, fail, load_recipe_from_args
+from hrnet_keras.cli import CommandFailed
+from hrnet_keras.cli.recipe_args import add_recipe_arguments, data_dir_from_args, recipe_from_args
 
 
 def add_arguments(parser):
@@ -22,19 +24,16 @@ def add_arguments(parser):
 
 
 def run(args):
-    try:
-        recipe = load_recipe_from_args(args)
-    except (OSError, ValueError, TypeError) as error:
-        return fail("train", error)
+    recipe = recipe_from_args(args)
+    data_dir = data_dir_from_args(args)
     from hrnet_keras.training.callbacks import BEST, LAST
     from hrnet_keras.training.trainer import train
 
-    result = train(recipe, args.data_dir, args.model_dir, verbose=args.verbose)
+    result = train(recipe, data_dir, args.model_dir, verbose=args.verbose)
     if result.nan_step is not None:
-        return fail(
-            "train",
+        raise CommandFailed(
             f"the loss became NaN or infinite at step {result.nan_step}; the last good "
-            f"checkpoint is in {args.model_dir}/checkpoints",
+            f"checkpoint is in {args.model_dir}/checkpoints"
         )
     print(f"Trained {result.steps} steps.")
     print(f"best weights: {args.model_dir}/{BEST}")

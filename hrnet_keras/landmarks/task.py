@@ -7,6 +7,7 @@ import numpy as np
 
 from hrnet_keras import models
 from hrnet_keras.data.normalization import normalize
+from hrnet_keras.errors import UsageError
 from hrnet_keras.landmarks.annotations import FaceAnnotation
 from hrnet_keras.landmarks.datasets import WFLW_ATTRIBUTES
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
@@ -28,10 +29,10 @@ def parse_box(box):
     """
     values = box.split(",") if isinstance(box, str) else list(box)
     if len(values) != 4:
-        raise ValueError(f"A face box is `x,y,w,h`. Received: box={box!r}")
+        raise UsageError(f"A face box is `x,y,w,h`. Received: box={box!r}")
     x, y, w, h = (float(v) for v in values)
     if w <= 0 or h <= 0:
-        raise ValueError(f"A face box needs a positive width and height. Received: box={box!r}")
+        raise UsageError(f"A face box needs a positive width and height. Received: box={box!r}")
     return x, y, w, h
 
 
@@ -180,6 +181,17 @@ class LandmarkTask(Task):
                     results[f"{name}/{attribute}"] = summarize(nmes[mask])
         return results
 
+    def check_predict_options(self, *, box=None, annotations=None, data_dir=".", **options):
+        """`predict` needs a face `box` or `annotations`, and takes `data_dir`."""
+        self.reject_options("predict", options)
+        if box is None and annotations is None:
+            raise UsageError(
+                "Predicting landmarks needs a face box (`box`, `--box x,y,w,h`) or "
+                "`annotations` naming the images' faces. Received: box=None"
+            )
+        if box is not None:
+            parse_box(box)
+
     def predict(
         self, model, inputs, out_dir, *, box=None, annotations=None, data_dir=".", **options
     ):
@@ -196,12 +208,7 @@ class LandmarkTask(Task):
         """
         from PIL import Image
 
-        if options:
-            raise ValueError(f"Unknown predict options. Received: {sorted(options)}")
-        if box is None and annotations is None:
-            raise ValueError(
-                "Predicting landmarks needs a face `box` or `annotations`. Received: box=None"
-            )
+        self.check_predict_options(box=box, annotations=annotations, **options)
         known = self.read_faces(data_dir, annotations) if annotations is not None else []
         os.makedirs(out_dir, exist_ok=True)
         zeros = np.zeros((self.config.num_landmarks, 2), np.float32)
@@ -213,7 +220,7 @@ class LandmarkTask(Task):
                 name = os.path.basename(path)
                 faces = [f for f in known if os.path.basename(f.image) == name]
                 if not faces:
-                    raise ValueError(
+                    raise UsageError(
                         f"No face of the annotations is in this image. Received: image={path!r}"
                     )
                 faces = [FaceAnnotation(os.fspath(path), zeros, f.center, f.scale) for f in faces]
@@ -241,8 +248,10 @@ class LandmarkTask(Task):
         for batch in crops.take(steps):
             yield np.clip(np.round(batch["crop"].numpy()), 0, 255).astype(np.uint8)
 
-    def serving_model(self, model, *, heatmaps=False):
-        """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out."""
+    def serving_model(self, model, *, heatmaps=False, **options):
+        """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out
+        (and `"heatmaps"` with `heatmaps=True`)."""
+        self.reject_options("serving_model", options)
         return landmark_serving_model(
             model, decoder=self.config.decoder, sigma=self.options.sigma, heatmaps=heatmaps
         )

@@ -172,6 +172,10 @@ class SegmentationTask(Task):
         scores.update(num_images=count, scales=list(predictor.scales), flip=bool(predictor.flip))
         return scores
 
+    def check_predict_options(self, *, scales=None, flip=None, alpha=0.5, **options):
+        """`predict` takes `scales`, `flip` and `alpha`."""
+        self.reject_options("predict", options)
+
     def predict(self, model, inputs, out_dir, *, scales=None, flip=None, alpha=0.5, **options):
         """Writes `{name}_mask.png` (palette PNG of class ids) and `{name}_overlay.png`.
 
@@ -182,8 +186,7 @@ class SegmentationTask(Task):
         Returns:
             The written paths, mask and overlay of each image in turn.
         """
-        if options:
-            raise TypeError(f"Unknown predict options. Received: {sorted(options)}")
+        self.check_predict_options(**options)
         paths = _image_files(inputs)
         flip_pairs = LIP_FLIP_PAIRS if self.config.dataset == "lip" else ()
         predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)
@@ -201,8 +204,9 @@ class SegmentationTask(Task):
             written += [mask_path, overlay_path]
         return written
 
-    def serving_model(self, model):
-        """uint8 RGB images (any size) in, logits at the input size out."""
+    def serving_model(self, model, **options):
+        """uint8 RGB images (any size) in, logits at the input size out (no options)."""
+        self.reject_options("serving_model", options)
         images = keras.Input((None, None, 3), dtype="uint8", name="images")
         x = ImageNormalization(self.config.mean, self.config.std, name="normalize")(images)
         logits = model(x)

@@ -9,6 +9,7 @@ import ast
 import dataclasses
 import importlib.util
 import os
+import types
 import typing
 
 
@@ -105,7 +106,96 @@ class Recipe:
         return self.task.build_task(self)
 
     def to_dict(self):
+        """Plain data (JSON-ready but for tuples), with `task_type` naming the task config.
+
+        `Recipe.from_dict` reverses it, also after a JSON round trip.
+        """
         return {"task_type": type(self.task).__name__, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The `Recipe` whose `to_dict()` is `data`, also after a JSON round trip.
+
+        `data["task_type"]` names the task config (see `task_config_class`). Lists come back
+        as tuples where the field holds a tuple (or anything), integer-like keys of dicts as
+        ints, ints as floats in float fields; missing fields take their defaults, unknown
+        ones raise.
+
+        Example:
+        >>> import json
+        >>> from hrnet_keras.segmentation import SegmentationConfig
+        >>> config = SegmentationConfig(crop_size=(64, 64), label_mapping={7: 0})
+        >>> recipe = Recipe(config, ModelConfig(width="18-small-v2"))
+        >>> Recipe.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
+        True
+        """
+        from hrnet_keras.training.task_configs import task_config_class
+
+        data = dict(data)
+        if "task_type" not in data or "task" not in data:
+            raise ValueError(
+                "A recipe dict has `task_type` and `task` (what `Recipe.to_dict` writes). "
+                f"Received: keys={sorted(data)}"
+            )
+        task_class = task_config_class(data.pop("task_type"))
+        task = _dataclass_from_dict(task_class, data.pop("task"), "task")
+        hints = typing.get_type_hints(cls)
+        sections = {}
+        for name, values in data.items():
+            if name == "task" or name not in hints:
+                raise ValueError(f"Unknown recipe section {name!r}. Received: {name}={values!r}")
+            sections[name] = _dataclass_from_dict(hints[name], values, name)
+        return cls(task=task, **sections)
+
+
+def _dataclass_from_dict(config_class, values, path):
+    if not isinstance(values, dict):
+        raise ValueError(f"`{path}` must be a dict of fields. Received: {path}={values!r}")
+    hints = typing.get_type_hints(config_class)
+    names = {f.name for f in dataclasses.fields(config_class) if f.init}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(
+            f"Unknown recipe field {path}.{unknown[0]} of {config_class.__name__}. "
+            f"Received: {path}.{unknown[0]}={values[unknown[0]]!r}"
+        )
+    return config_class(**{k: _from_plain(v, hints[k], f"{path}.{k}") for k, v in values.items()})
+
+
+def _from_plain(value, annotation, path):
+    """`value` (from JSON) as the field typed `annotation` holds it."""
+    if value is None:
+        return None
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = typing.get_args(annotation)
+    else:
+        kinds = (annotation,)
+    kinds = tuple(typing.get_origin(kind) or kind for kind in kinds)
+    for kind in kinds:
+        if dataclasses.is_dataclass(kind) and isinstance(value, dict):
+            return _dataclass_from_dict(kind, value, path)
+    if isinstance(value, list):
+        return list(value) if list in kinds else _tuples(value)
+    if isinstance(value, dict):
+        return {_key(k): _tuples(v) for k, v in value.items()}
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _tuples(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {_key(k): _tuples(v) for k, v in value.items()}
+    return value
+
+
+def _key(key):
+    # JSON writes the integer keys of label mappings as strings.
+    if isinstance(key, str) and key.lstrip("-").isdigit() and str(int(key)) == key:
+        return int(key)
+    return key
 
 
 def _parse_value(text, current, key):

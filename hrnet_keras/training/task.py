@@ -1,21 +1,107 @@
-"""The interface every task implements, and the trainer consumes."""
+"""The contract between a task and the code that drives it.
+
+A task (segmentation, landmarks, ...) is a `Task` subclass plus a config dataclass, the
+`task` part of a `Recipe`, registered with `register_task_config` so that a run's
+`recipe.json` loads back. These call a task, and nothing else of it:
+
+- the trainer (`hrnet_keras.training.trainer`): `build_model`, `build_loss`,
+  `build_metrics`, `build_dataset`, `num_train_examples`, `evaluate`, `predict` (after
+  `check_predict_options`);
+- the exporters (`hrnet_keras.export`, `hrnet-keras export`): `serving_model`,
+  `calibration_data` and `float_layers` (int8 TFLite).
+
+`build_model`, `build_dataset`, `build_loss` and `evaluate` are required. The rest have
+defaults; `predict` and `calibration_data` are optional capabilities whose defaults raise a
+`TaskCapabilityError` naming the task and what it lacks (`Task.supports` asks first).
+"""
 
 import abc
 
+from hrnet_keras.errors import UsageError
+
+
+class TaskCapabilityError(UsageError):
+    """The task has no such capability (int8 calibration data, prediction pictures, an option).
+
+    Example:
+    >>> from hrnet_keras.training.task import TaskCapabilityError
+    >>> issubclass(TaskCapabilityError, ValueError)
+    True
+    """
+
+
+# Optional methods, and the words an error uses for what is missing.
+CAPABILITIES = {
+    "predict": "prediction on image files",
+    "calibration_data": "int8 calibration data (`calibration_data`), so it cannot export an "
+    "int8 TFLite file",
+}
+
 
 class Task(abc.ABC):
-    """How one task builds its model, data, loss and metrics, evaluates and predicts.
+    """How one task builds its model, data, loss and metrics, evaluates, predicts and serves.
 
-    The trainer calls these inside the distribution strategy's scope; nothing here creates a
-    strategy or runs `fit`.
+    The trainer calls the `build_*` methods inside the distribution strategy's scope; nothing
+    here creates a strategy or runs `fit`.
+
+    Attributes:
+        recipe: the `Recipe`; `recipe.task` is the task's config dataclass.
+        float_layers: names or glob patterns of layers of `serving_model(...)` whose ops stay
+            float in an int8 TFLite file (`hrnet_keras.export.convert_to_tflite`); empty: all
+            of the graph is quantised.
     """
+
+    float_layers = ()
 
     def __init__(self, recipe):
         self.recipe = recipe
 
+    @property
+    def name(self):
+        """The task's class name, as errors name it."""
+        return type(self).__name__
+
+    @classmethod
+    def supports(cls, capability):
+        """Whether the task implements the optional method `capability` (see `CAPABILITIES`).
+
+        Example:
+        >>> from hrnet_keras.segmentation import SegmentationTask
+        >>> SegmentationTask.supports("predict"), SegmentationTask.supports("calibration_data")
+        (True, False)
+        """
+        if capability not in CAPABILITIES:
+            raise ValueError(
+                f"Optional task capabilities are {sorted(CAPABILITIES)}. "
+                f"Received: capability={capability!r}"
+            )
+        return getattr(cls, capability) is not getattr(Task, capability)
+
+    def require(self, capability):
+        """Raises `TaskCapabilityError` unless the task `supports(capability)`."""
+        if not self.supports(capability):
+            raise TaskCapabilityError(
+                f"{self.name} has no {CAPABILITIES[capability]}. Received: "
+                f"task={self.name}, capability={capability!r}"
+            )
+
+    def reject_options(self, method, options):
+        """Raises `TaskCapabilityError` naming `options` that `method` does not take."""
+        if options:
+            raise TaskCapabilityError(
+                f"{self.name}.{method} takes no option {', '.join(sorted(options))}. "
+                f"Received: {', '.join(f'{k}={v!r}' for k, v in sorted(options.items()))}"
+            )
+
     @abc.abstractmethod
     def build_model(self):
-        """The trainable `keras.Model` (raw logits / heatmaps out)."""
+        """The trainable `keras.Model` (raw logits / heatmaps out).
+
+        The model may own its loss: a model that overrides `keras.Model.compute_loss` (a
+        two-stage detector, whose targets depend on its own proposals) goes with a
+        `build_loss` that returns None. Its `compute_loss` should add `sum(self.losses)`
+        (or call `super().compute_loss`), where the L2 weight decay of the recipe lives.
+        """
 
     @abc.abstractmethod
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
@@ -28,7 +114,7 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def build_loss(self):
-        """The loss given to `compile`."""
+        """The loss given to `compile`, or None when `build_model`'s model owns its loss."""
 
     def build_metrics(self):
         """Metrics given to `compile` (cheap, streaming; the paper's protocol is `evaluate`)."""
@@ -42,13 +128,32 @@ class Task(abc.ABC):
     def evaluate(self, model, data_dir):
         """Runs the paper's evaluation protocol; returns a JSON-serialisable dict of metrics."""
 
-    @abc.abstractmethod
     def predict(self, model, inputs, out_dir, **options):
-        """Predicts on input files, writes pictures a person can check; returns their paths."""
+        """Predicts on input files, writes pictures a person can check; returns their paths.
 
-    def serving_model(self, model):
-        """What an exported SavedModel serves: preprocessing and decoding inside the graph.
-
-        Default: the model itself.
+        Optional. `options` are the task's own keywords (`box` for landmarks); a task raises
+        `UsageError` for one it lacks or needs and did not get.
         """
+        self.require("predict")
+
+    def check_predict_options(self, **options):
+        """Raises `UsageError` for `predict` options it cannot work with (unknown ones, a
+        missing one it needs); `predict` callers call it before loading the model, so that
+        a mistake costs nothing. Default: `predict` takes no options."""
+        self.require("predict")
+        self.reject_options("predict", options)
+
+    def serving_model(self, model, **options):
+        """What an exported SavedModel or TFLite file serves: preprocessing and decoding
+        inside the graph.
+
+        Default: the model itself, with no options (a task lacking one raises
+        `TaskCapabilityError`; landmarks take `heatmaps=True`).
+        """
+        self.reject_options("serving_model", options)
         return model
+
+    def calibration_data(self, data_dir, steps=200):
+        """Optional: `steps` input batches of `serving_model`'s input (dtype and shape) from
+        the data of `data_dir`, for int8 TFLite calibration."""
+        self.require("calibration_data")

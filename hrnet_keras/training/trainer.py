@@ -2,7 +2,8 @@
 
 A run directory (`model_dir`) holds:
 
-- `recipe.json`: the recipe as trained, overrides applied.
+- `recipe.json`: the recipe as trained, overrides applied; `run.json`: the data folder
+  (see `hrnet_keras.training.run_folder`).
 - `checkpoints/`: the resumable state (model and optimizer), every
   `runtime.checkpoint_every_steps` steps and at each epoch's end.
 - `last.weights.h5` / `best.weights.h5`: weights after the last epoch / after the epoch of
@@ -20,7 +21,6 @@ a fraction of the time their training took.
 import copy
 import dataclasses
 import importlib.util
-import json
 import os
 
 import keras
@@ -31,6 +31,7 @@ from hrnet_keras.training.checkpoint import CheckpointManager
 from hrnet_keras.training.distribution import create_strategy, is_chief, per_replica_batch_size
 from hrnet_keras.training.multi_worker import patch_for_multi_worker
 from hrnet_keras.training.optimizers import build_optimizer
+from hrnet_keras.training.run_folder import write_run_files
 from hrnet_keras.training.runtime import training_runtime
 
 
@@ -102,9 +103,20 @@ def _has_tensorboard():
     return True
 
 
-def _write_recipe(recipe, model_dir):
-    with open(os.path.join(model_dir, "recipe.json"), "w") as f:
-        json.dump(recipe.to_dict(), f, indent=2, default=str)
+def compile_model(model, task, optimizer):
+    """Compiles `model` with the task's loss and metrics.
+
+    A task whose model owns its loss (`build_loss()` returns None) compiles without one;
+    the model must then override `keras.Model.compute_loss`, else it would train on nothing.
+    """
+    loss = task.build_loss()
+    if loss is None and type(model).compute_loss is keras.Model.compute_loss:
+        raise ValueError(
+            f"{type(task).__name__}.build_loss returned None, so its model must compute its "
+            "own loss (override `keras.Model.compute_loss`), which "
+            f"{type(model).__name__} does not. Received: loss=None"
+        )
+    model.compile(optimizer=optimizer, loss=loss, metrics=task.build_metrics())
 
 
 def _segments(start, epochs, steps):
@@ -155,14 +167,14 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
             optimizer = build_optimizer(
                 recipe.optimizer, total_steps=total_steps, steps_per_epoch=steps, model=model
             )
-            model.compile(optimizer=optimizer, loss=task.build_loss(), metrics=task.build_metrics())
+            compile_model(model, task, optimizer)
             optimizer.build(model.trainable_variables)
         manager = CheckpointManager(os.path.join(model_dir, "checkpoints"))
         state = manager.restore(model) or {"step": 0, "best_loss": None}
         start = int(optimizer.iterations.numpy())
         if chief:
             os.makedirs(model_dir, exist_ok=True)
-            _write_recipe(recipe, model_dir)
+            write_run_files(recipe, model_dir, data_dir)
         if start:
             print(f"Resuming {model_dir!r} at step {start} of {total_steps}.")
         checkpoint = TrainingCheckpoint(
@@ -228,6 +240,11 @@ def evaluate(recipe, data_dir, weights, *, task=None):
 
 
 def predict(recipe, weights, inputs, out_dir, *, task=None, **options):
-    """Predicts on `inputs` with `weights`; returns the paths `task.predict` wrote."""
+    """Predicts on `inputs` with `weights`; returns the paths `task.predict` wrote.
+
+    The task checks `options` (`check_predict_options`) before the model is built.
+    """
+    task = task or recipe.build_task()
+    task.check_predict_options(**options)
     model, task = load_trained_model(recipe, weights, task=task)
     return task.predict(model, inputs, out_dir, **options)

@@ -19,7 +19,8 @@ def _no_cluster(monkeypatch):
 
 
 def test_train_evaluate_predict(tmp_path, capsys):
-    run_dir = tmp_path / "run"
+    run_dir, data_dir = tmp_path / "run", tmp_path / "data"
+    data_dir.mkdir()
     common = ["--set", "runtime.epochs=1"]
     assert (
         main(
@@ -27,7 +28,7 @@ def test_train_evaluate_predict(tmp_path, capsys):
                 "train",
                 RECIPE,
                 "--data-dir",
-                "u",
+                str(data_dir),
                 "--model-dir",
                 str(run_dir),
                 "--verbose",
@@ -41,42 +42,42 @@ def test_train_evaluate_predict(tmp_path, capsys):
 
     weights = str(run_dir / "best.weights.h5")
     # The recipe files' docstrings spell it --recipe R --data D.
-    argv = ["evaluate", "--recipe", RECIPE, "--data", "u", "--weights", weights, *common]
-    assert main(argv) == 0
+    argv = ["evaluate", "--recipe", RECIPE, "--data", str(data_dir), "--weights", weights]
+    assert main([*argv, *common]) == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(metrics) == {"pixel_accuracy", "num_images"}
+
+    # The run folder alone: its recipe.json, best weights and the data folder it trained on.
+    assert main(["evaluate", "--model-dir", str(run_dir)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0] == f"Evaluating {weights} on {data_dir}."
+    assert json.loads(out[-1]) == metrics
+    # Without best weights it takes the last ones; --set still applies to the run's recipe.
+    os.remove(weights)
+    assert main(["evaluate", "--model-dir", str(run_dir), "--set", "task.num_examples=8"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith(f"Evaluating {run_dir / 'last.weights.h5'} on")
+    assert json.loads(out[-1])["num_images"] == 8
 
     image = tmp_path / "face.png"
     Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(image)
     out = tmp_path / "pictures"
+    weights = str(run_dir / "last.weights.h5")
     argv = ["predict", RECIPE, "--weights", weights, str(image), "--out", str(out)]
     assert main([*argv, "--box", "1,2,30,40", "--option", "alpha=0.3"]) == 0
     assert capsys.readouterr().out.split() == [str(out / "face.png"), str(out / "options.json")]
     assert json.loads((out / "options.json").read_text()) == {"alpha": 0.3, "box": [1, 2, 30, 40]}
+    # With --model-dir every positional argument is an image.
+    argv = ["predict", "--model-dir", str(run_dir), str(image), str(image), "--out", str(out)]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.split().count(str(out / "face.png")) == 2
 
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["train", "no_such_recipe", "--data-dir", "d", "--model-dir", "m"], "No recipe file"),
-        (["train", "--data-dir", "d", "--model-dir", "m"], "Give the recipe once"),
-        (
-            ["evaluate", RECIPE, "--data-dir", "d", "--weights", "w", "--set", "x=1"],
-            "Unknown recipe field",
-        ),
-        (
-            ["predict", RECIPE, "--weights", "w", "i.png", "--out", "o", "--box", "1,2"],
-            "--box` must be x,y,w,h",
-        ),
-        (
-            ["evaluate", RECIPE, "--data-dir", "d", "--weights", "missing.weights.h5"],
-            "Received: weights=",
-        ),
-    ],
-)
-def test_bad_arguments_get_one_clear_line(argv, message, capsys):
-    assert main(argv) == 2
-    assert message in capsys.readouterr().err
+    # The toy task has no int8 calibration data: a usage error naming it, before any work.
+    argv = ["export", "--model-dir", str(run_dir), "--out", str(tmp_path / "t.tflite")]
+    assert main([*argv, "--quantize", "int8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hrnet-keras export: error: ToyTask has no int8 calibration data")
+    assert not (tmp_path / "t.tflite").exists()
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def _train_command(model_dir, *extra):
         "train",
         RECIPE,
         "--data-dir",
-        "unused",
+        str(model_dir.parent),  # the toy task reads nothing, but the folder must exist
         "--model-dir",
         str(model_dir),
         "--verbose",

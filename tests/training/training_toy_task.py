@@ -18,9 +18,10 @@ import tensorflow as tf
 from PIL import Image
 
 from hrnet_keras.models import hrnetv2
-from hrnet_keras.training import Task
+from hrnet_keras.training import Task, register_task_config
 
 
+@register_task_config
 @dataclasses.dataclass
 class ToyConfig:
     """The toy task's data.
@@ -133,6 +134,9 @@ class ToyTask(Task):
             correct += int(np.sum(predicted == labels.numpy()))
             total += labels.numpy().size
         return {"pixel_accuracy": correct / total, "num_images": self.config.num_examples}
+
+    def check_predict_options(self, **options):
+        """Any options: `predict` writes them to `options.json` for the tests to read."""
 
     def predict(self, model, inputs, out_dir, **options):
         os.makedirs(out_dir, exist_ok=True)
