@@ -5,7 +5,6 @@ import os
 import keras
 import numpy as np
 
-from hrnet_keras import models
 from hrnet_keras.landmarks.annotations import FaceAnnotation
 from hrnet_keras.landmarks.datasets import WFLW_ATTRIBUTES
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
@@ -89,15 +88,7 @@ class LandmarkTask(Task):
                 f"Received: builder={spec.builder!r}"
             )
         size = self.options.input_size
-        return getattr(models, spec.builder)(
-            width=spec.width,
-            num_classes=num_classes,
-            input_shape=(size, size, 3),
-            upsample=spec.upsample,
-            align_corners=spec.align_corners,
-            bn_momentum=spec.bn_momentum,
-            weights=spec.weights,
-        )
+        return spec.build(num_classes=num_classes, input_shape=(size, size, 3))
 
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
         annotations = (
