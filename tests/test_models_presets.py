@@ -62,6 +62,9 @@ def test_timm_classification_code_agrees_with_the_classification_family():
     assert {round(1 - n.momentum, 6) for n in norms} == {CLASSIFICATION.options.bn_momentum}
     modes = {m.mode for m in model.modules() if isinstance(m, torch.nn.Upsample)}
     assert modes == {CLASSIFICATION.options.upsample}
+    classifiers = [p for p in PRESETS if p.family is CLASSIFICATION]
+    assert {p.timm_name for p in classifiers} <= set(timm.list_models("hrnet*"))
+    assert len({p.timm_name for p in classifiers}) == len(classifiers)
 
 
 @pytest.mark.parametrize(

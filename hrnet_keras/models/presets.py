@@ -136,7 +136,9 @@ class Preset:
         gflops: multiply-adds / 2^30 as published (the official READMEs' and the
             classification table's convention), or None.
         gmacs: multiply-adds / 1e9 as published (the segmentation paper's Table 1), or None.
-        checkpoint: the published file name (or timm name), or None.
+        checkpoint: the published file name, or None.
+        timm_name: the same weights in timm (`timm/<name>.ms_in1k` on the Hugging Face
+            hub), or None.
         note: one line for `hrnet-keras models`.
     """
 
@@ -149,6 +151,7 @@ class Preset:
     gflops: float | None = None
     gmacs: float | None = None
     checkpoint: str | None = None
+    timm_name: str | None = None
     note: str = ""
 
     @property
@@ -187,6 +190,7 @@ def _label(width):
 
 
 def _classifier(width, params, gflops, checkpoint):
+    timm_name = {"18-small-v1": "hrnet_w18_small", "18-small-v2": "hrnet_w18_small_v2"}
     return Preset(
         f"hrnet_w{_label(width)}_c",
         CLASSIFICATION,
@@ -196,6 +200,7 @@ def _classifier(width, params, gflops, checkpoint):
         params,
         gflops=gflops,
         checkpoint=checkpoint,
+        timm_name=timm_name.get(width, f"hrnet_w{width}"),
         note="ImageNet classifier",
     )
 
