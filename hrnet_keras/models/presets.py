@@ -85,6 +85,7 @@ class Family:
         >>> config.builder, config.upsample, config.bn_momentum
         ('hrnet_classifier', 'nearest', 0.9)
         """
+        # The training package builds on this one, not the other way round.
         from hrnet_keras.training.recipe import ModelConfig
 
         return ModelConfig(**{"builder": self.builder_name, **self.keywords(), **fields})

@@ -42,6 +42,7 @@ class ModelConfig:
     def build(self, **kwargs):
         """The model: `builder` called with this config's fields; `kwargs` (`num_classes=`,
         `input_shape=`, `sync_bn=`) override them."""
+        # Imported here: the presets import the segmentation package, which imports this one.
         from hrnet_keras.models.presets import BUILDERS
 
         if self.builder not in BUILDERS:
