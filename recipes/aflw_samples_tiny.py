@@ -1,32 +1,11 @@
 """HRNetV2-W18-small-v1 at 128x128 on the AFLW sample faces.
 
 Run with `data_dir` = the sample folder (`../shared/data/faces/aflw` beside a checkout).
-Training and evaluation use the same faces, without augmentation, with wider targets (sigma 2
-on the 32x32 grid) that learn faster, and DARK decoding (finer than the grid's quarter
-cells): the point is that the training NME falls far below the mean-shape baseline, not
-generalisation.
+The same faces train and evaluate: see `hrnet_keras.landmarks.recipes.sample_faces_recipe`.
 """
 
-from hrnet_keras.landmarks import LandmarkConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.landmarks.recipes import sample_faces_recipe
 
 
 def recipe():
-    return Recipe(
-        task=LandmarkConfig(
-            dataset="aflw",
-            train_annotations="face_landmarks_aflw_test.csv",
-            eval_annotations={"train": "face_landmarks_aflw_test.csv"},
-            scale_range=(1.0, 1.0),
-            rotation_probability=0.0,
-            flip_probability=0.0,
-            input_size=128,
-            sigma=2.0,
-            decoder="dark",
-        ),
-        model=ModelConfig(builder="hrnetv2", width="18-small-v1", num_classes=19, bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="adam", learning_rate=5e-3, weight_decay=0.0, schedule="constant"
-        ),
-        runtime=RuntimeConfig(global_batch_size=4, epochs=1, steps_per_epoch=400, seed=0),
-    )
+    return sample_faces_recipe("aflw", "face_landmarks_aflw_test.csv")

@@ -14,40 +14,32 @@ class weights. Start from ImageNet weights: `--set model.weights=hrnetv2_w48_ima
 
 from hrnet_keras.segmentation import SegmentationConfig
 from hrnet_keras.segmentation.readers.cityscapes import CLASS_WEIGHTS
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.segmentation.recipes import paper_segmentation_recipe
 
 
 def recipe():
-    return Recipe(
-        task=SegmentationConfig(
-            dataset="cityscapes",
-            num_classes=19,
-            crop_size=(512, 1024),
-            base_size=2048,
-            scale_range=(0.5, 2.0),
-            flip=True,
-            class_weights=CLASS_WEIGHTS,
-            ohem=True,
-            ohem_threshold=0.9,
-            ohem_min_kept=131072,
-            eval_scales=(1.0,),
-            eval_flip=False,
-            # Whole images at scale <= 1; 1024x2048 windows above.
-            eval_crop_size=(1024, 2048),
-        ),
-        # PyTorch BN momentum 0.01 is Keras 0.99; fusion upsampling is bilinear.
-        model=ModelConfig(builder="hrnetv2", width=48, upsample="bilinear", bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="sgd",
-            learning_rate=0.01,
-            momentum=0.9,
-            weight_decay=5e-4,
-            weight_decay_mode="l2",
-            schedule="poly",
-            power=0.9,
-        ),
-        # 480 x 250 = 120K iterations (one epoch of 250 steps ~ the 2975 images at batch 12).
-        runtime=RuntimeConfig(
-            global_batch_size=12, epochs=480, steps_per_epoch=250, sync_bn=True, seed=0
-        ),
+    task = SegmentationConfig(
+        dataset="cityscapes",
+        num_classes=19,
+        crop_size=(512, 1024),
+        base_size=2048,
+        scale_range=(0.5, 2.0),
+        flip=True,
+        class_weights=CLASS_WEIGHTS,
+        ohem=True,
+        ohem_threshold=0.9,
+        ohem_min_kept=131072,
+        eval_scales=(1.0,),
+        eval_flip=False,
+        # Whole images at scale <= 1; 1024x2048 windows above.
+        eval_crop_size=(1024, 2048),
+    )
+    # 480 x 250 = 120K iterations (one epoch of 250 steps ~ the 2975 images at batch 12).
+    return paper_segmentation_recipe(
+        task,
+        learning_rate=0.01,
+        weight_decay=5e-4,
+        global_batch_size=12,
+        epochs=480,
+        steps_per_epoch=250,
     )

@@ -3,20 +3,8 @@
 Data under `data_dir`: `COFW_train_color.mat` and `COFW_test_color.mat` (images inside).
 """
 
-from hrnet_keras.landmarks import LandmarkConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.landmarks.recipes import paper_landmark_recipe
 
 
 def recipe():
-    return Recipe(
-        task=LandmarkConfig(
-            dataset="cofw",
-            train_annotations="COFW_train_color.mat",
-            eval_annotations={"test": "COFW_test_color.mat"},
-        ),
-        model=ModelConfig(builder="hrnetv2", width=18, num_classes=29, bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="adam", learning_rate=1e-4, weight_decay=0.0, schedule="step", boundaries=(30, 50)
-        ),
-        runtime=RuntimeConfig(global_batch_size=16, epochs=60),
-    )
+    return paper_landmark_recipe("cofw", "COFW_train_color.mat", {"test": "COFW_test_color.mat"})

@@ -9,36 +9,29 @@ flipped with the left/right part labels swapped; SGD lr 0.007, momentum 0.9, wei
 """
 
 from hrnet_keras.segmentation import SegmentationConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.segmentation.recipes import paper_segmentation_recipe
 
 
 def recipe():
-    return Recipe(
-        task=SegmentationConfig(
-            dataset="lip",
-            num_classes=20,
-            crop_size=(473, 473),
-            train_resize=(473, 473),
-            base_size=473,
-            scale_range=(0.5, 1.6),
-            flip=True,
-            eval_resize=(473, 473),
-            eval_scales=(1.0,),
-            eval_flip=True,
-            eval_sliding_window=False,
-        ),
-        model=ModelConfig(builder="hrnetv2", width=48, upsample="bilinear", bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="sgd",
-            learning_rate=0.007,
-            momentum=0.9,
-            weight_decay=5e-4,
-            weight_decay_mode="l2",
-            schedule="poly",
-            power=0.9,
-        ),
-        # 110 x 1000 = 110K iterations.
-        runtime=RuntimeConfig(
-            global_batch_size=40, epochs=110, steps_per_epoch=1000, sync_bn=True, seed=0
-        ),
+    task = SegmentationConfig(
+        dataset="lip",
+        num_classes=20,
+        crop_size=(473, 473),
+        train_resize=(473, 473),
+        base_size=473,
+        scale_range=(0.5, 1.6),
+        flip=True,
+        eval_resize=(473, 473),
+        eval_scales=(1.0,),
+        eval_flip=True,
+        eval_sliding_window=False,
+    )
+    # 110 x 1000 = 110K iterations.
+    return paper_segmentation_recipe(
+        task,
+        learning_rate=0.007,
+        weight_decay=5e-4,
+        global_batch_size=40,
+        epochs=110,
+        steps_per_epoch=1000,
     )

@@ -11,34 +11,27 @@ cross-entropy (the official config has OHEM off). Test: multi-scale 0.5-2.0 + fl
 """
 
 from hrnet_keras.segmentation import SegmentationConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.segmentation.recipes import paper_segmentation_recipe
 
 
 def recipe():
-    return Recipe(
-        task=SegmentationConfig(
-            dataset="pascal_context",
-            num_classes=59,
-            crop_size=(480, 480),
-            base_size=520,
-            scale_range=(0.5, 2.0),
-            flip=True,
-            eval_scales=(1.0,),
-            eval_flip=False,
-            eval_stride_ratio=2 / 3,
-        ),
-        model=ModelConfig(builder="hrnetv2", width=48, upsample="bilinear", bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="sgd",
-            learning_rate=0.004,
-            momentum=0.9,
-            weight_decay=1e-4,
-            weight_decay_mode="l2",
-            schedule="poly",
-            power=0.9,
-        ),
-        # 200 x 300 = 60K iterations (300 steps ~ the 4998 training images at batch 16).
-        runtime=RuntimeConfig(
-            global_batch_size=16, epochs=200, steps_per_epoch=300, sync_bn=True, seed=0
-        ),
+    task = SegmentationConfig(
+        dataset="pascal_context",
+        num_classes=59,
+        crop_size=(480, 480),
+        base_size=520,
+        scale_range=(0.5, 2.0),
+        flip=True,
+        eval_scales=(1.0,),
+        eval_flip=False,
+        eval_stride_ratio=2 / 3,
+    )
+    # 200 x 300 = 60K iterations (300 steps ~ the 4998 training images at batch 16).
+    return paper_segmentation_recipe(
+        task,
+        learning_rate=0.004,
+        weight_decay=1e-4,
+        global_batch_size=16,
+        epochs=200,
+        steps_per_epoch=300,
     )

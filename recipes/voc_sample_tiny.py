@@ -10,25 +10,17 @@ the full mask).
 """
 
 from hrnet_keras.segmentation import SegmentationConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.segmentation.recipes import tiny_segmentation_recipe
 
 
 def recipe():
-    return Recipe(
-        task=SegmentationConfig(
-            dataset="voc",
-            num_classes=21,
-            crop_size=(192, 192),
-            base_size=256,
-            scale_range=(0.9, 1.2),
-            eval_split="train",
-            eval_sliding_window=False,
-        ),
-        model=ModelConfig(builder="hrnetv2", width="18-small-v1", bn_momentum=0.9),
-        optimizer=OptimizerConfig(
-            name="adam", learning_rate=2e-3, weight_decay=0.0, schedule="poly", power=0.9
-        ),
-        runtime=RuntimeConfig(
-            global_batch_size=4, epochs=12, steps_per_epoch=25, sync_bn=False, seed=0
-        ),
+    task = SegmentationConfig(
+        dataset="voc",
+        num_classes=21,
+        crop_size=(192, 192),
+        base_size=256,
+        scale_range=(0.9, 1.2),
+        eval_split="train",
+        eval_sliding_window=False,
     )
+    return tiny_segmentation_recipe(task, global_batch_size=4, epochs=12, steps_per_epoch=25)

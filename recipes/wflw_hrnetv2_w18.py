@@ -5,23 +5,15 @@ Data layout under `data_dir` (the official release):
 `WFLW_images/`. The six attribute subsets come from the test list's flags.
 """
 
-from hrnet_keras.landmarks import LandmarkConfig
-from hrnet_keras.training import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+from hrnet_keras.landmarks.recipes import paper_landmark_recipe
 
 ANNOTATIONS = "WFLW_annotations/list_98pt_rect_attr_train_test"
 
 
 def recipe():
-    return Recipe(
-        task=LandmarkConfig(
-            dataset="wflw",
-            train_annotations=f"{ANNOTATIONS}/list_98pt_rect_attr_train.txt",
-            eval_annotations={"test": f"{ANNOTATIONS}/list_98pt_rect_attr_test.txt"},
-            image_dir="WFLW_images",
-        ),
-        model=ModelConfig(builder="hrnetv2", width=18, num_classes=98, bn_momentum=0.99),
-        optimizer=OptimizerConfig(
-            name="adam", learning_rate=1e-4, weight_decay=0.0, schedule="step", boundaries=(30, 50)
-        ),
-        runtime=RuntimeConfig(global_batch_size=16, epochs=60),
+    return paper_landmark_recipe(
+        "wflw",
+        f"{ANNOTATIONS}/list_98pt_rect_attr_train.txt",
+        {"test": f"{ANNOTATIONS}/list_98pt_rect_attr_test.txt"},
+        image_dir="WFLW_images",
     )

@@ -1,4 +1,5 @@
-"""`hrnet-keras models`: every published variant with its parameters and GFLOPs."""
+"""`hrnet-keras models`: every named model of `hrnet_keras.models.presets` with its parameters
+and GFLOPs."""
 
 import numpy as np
 
@@ -20,9 +21,9 @@ def _fmt(value, spec):
 
 def run(args):
     from hrnet_keras.models.complexity import PUBLISHED_GFLOPS_DIVISOR, multiply_adds
-    from hrnet_keras.models.variants import VARIANTS
+    from hrnet_keras.models.presets import PRESETS
 
-    variants = [v for v in VARIANTS if args.only in v.name]
+    variants = [v for v in PRESETS if args.only in v.name]
     if not variants:
         raise UsageError(f"No variant name contains {args.only!r}. Received: only={args.only!r}")
     header = (
@@ -32,10 +33,10 @@ def run(args):
     print(header)
     print("-" * len(header))
     for variant in variants:
-        model = variant.build(input_shape=(*variant.input_size, 3))
+        model = variant.build(input_shape=variant.input_shape)
         params = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-        macs = None if args.no_flops else multiply_adds(model, (*variant.input_size, 3))
-        size = "x".join(str(s) for s in variant.input_size)
+        macs = None if args.no_flops else multiply_adds(model, variant.input_shape)
+        size = "x".join(str(s) for s in variant.input_shape[:2])
         print(
             f"{variant.name:<32} {size:>9} {params:>12,} {_fmt(variant.params, ',d'):>12} "
             f"{_fmt(macs and macs / 1e9, '.2f'):>8} {_fmt(variant.gmacs, '.2f'):>9} "

@@ -7,17 +7,13 @@ from hrnet_keras.convert.detect import KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
 from hrnet_keras.models import hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
+from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES
 from hrnet_keras.utils.atomic import atomic_path
 
-# How each kind of checkpoint was trained: the nearest-upsampling ImageNet/timm/detection
-# code with torch BN momentum 0.1, the bilinear segmentation/face code with 0.01.
-KIND_DEFAULTS = {
-    "classifier": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
-    "hrnetv2p": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
-    "backbone": {"upsample": "nearest", "align_corners": False, "bn_momentum": 0.9},
-    "segmenter": {"upsample": "bilinear", "align_corners": False, "bn_momentum": 0.99},
-    "landmarker": {"upsample": "bilinear", "align_corners": False, "bn_momentum": 0.99},
-}
+# How each kind of checkpoint was trained: its family's options in the presets table. A
+# checkpoint holding a backbone alone is an ImageNet one.
+KIND_DEFAULTS = {family.kind: family.keywords() for family in FAMILIES}
+KIND_DEFAULTS["backbone"] = CLASSIFICATION.keywords()
 
 
 def build_model(

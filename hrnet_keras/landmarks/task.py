@@ -5,7 +5,6 @@ import os
 import keras
 import numpy as np
 
-from hrnet_keras import models
 from hrnet_keras.data.normalization import normalize
 from hrnet_keras.errors import UsageError
 from hrnet_keras.landmarks.annotations import FaceAnnotation
@@ -98,15 +97,10 @@ class LandmarkTask(Task):
                 f"Received: builder={spec.builder!r}"
             )
         size = self.options.input_size
-        return getattr(models, spec.builder)(
-            width=spec.width,
+        return spec.build(
             num_classes=num_classes,
             input_shape=(size, size, 3),
-            upsample=spec.upsample,
-            align_corners=spec.align_corners,
-            bn_momentum=spec.bn_momentum,
             sync_bn=self.recipe.runtime.sync_bn,
-            weights=spec.weights,
         )
 
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):

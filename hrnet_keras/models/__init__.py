@@ -14,12 +14,14 @@ from hrnet_keras.models.fold_batch_norm import fold_batch_norm
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
+from hrnet_keras.models.options import HRNetOptions
 from hrnet_keras.models.spec import PUBLISHED_WIDTHS, SMALL_VARIANTS, HRNetSpec, hrnet_spec
 
 __all__ = [
     "PUBLISHED_WIDTHS",
     "SMALL_VARIANTS",
     "HRNetBackbone",
+    "HRNetOptions",
     "HRNetSpec",
     "fold_batch_norm",
     "hrnet_backbone",

@@ -11,30 +11,11 @@ from hrnet_keras.layers import (
     multi_resolution_group_conv,
     transition,
 )
+from hrnet_keras.models.options import CLASSIFICATION_DEFAULTS, validate_image_shape
 from hrnet_keras.models.spec import hrnet_spec
 
 STEM_WIDTH = 64
 STRIDES = (4, 8, 16, 32)
-
-
-def validate_image_shape(image_shape, arg="input_shape"):
-    """Checks an `(height, width, channels)` shape: sizes None or divisible by 32."""
-    if (
-        not isinstance(image_shape, (tuple, list))
-        or len(image_shape) != 3
-        or image_shape[-1] is None
-    ):
-        raise ValueError(
-            f"`{arg}` must be (height, width, channels) with known channels. "
-            f"Received: {arg}={image_shape!r}"
-        )
-    for size in image_shape[:2]:
-        if size is not None and (not isinstance(size, int) or size < 32 or size % 32):
-            raise ValueError(
-                f"`{arg}` height and width must be None or multiples of 32 (the lowest "
-                f"branch has stride 32). Received: {arg}={tuple(image_shape)!r}"
-            )
-    return tuple(image_shape)
 
 
 def hrnet_features(inputs, spec, *, norm, upsample, align_corners):
@@ -93,10 +74,11 @@ class HRNetBackbone(keras.Model):
     def __init__(
         self,
         width=18,
-        upsample="nearest",
-        align_corners=False,
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
+        # An ImageNet backbone unless told otherwise: the checkpoints most often loaded alone.
+        upsample=CLASSIFICATION_DEFAULTS.upsample,
+        align_corners=CLASSIFICATION_DEFAULTS.align_corners,
+        bn_momentum=CLASSIFICATION_DEFAULTS.bn_momentum,
+        bn_epsilon=CLASSIFICATION_DEFAULTS.bn_epsilon,
         sync_bn=False,
         image_shape=(None, None, 3),
         **kwargs,

@@ -2,18 +2,20 @@
 
 import keras
 
+from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.heads import (
     HEADS,
     classification_features_c,
     classification_features_ci,
     classification_features_cii,
 )
-from hrnet_keras.models.options import backbone_and_norm, check_num_classes
+from hrnet_keras.models.options import CLASSIFICATION_DEFAULTS, check_num_classes, with_options
 from hrnet_keras.models.weights import load_weights
 
 POOLINGS = (None, "avg", "max")
 
 
+@with_options(CLASSIFICATION_DEFAULTS)
 def hrnet_classifier(
     width=18,
     num_classes=1000,
@@ -22,13 +24,9 @@ def hrnet_classifier(
     include_top=True,
     pooling=None,
     classifier_activation=None,
-    input_shape=(None, None, 3),
-    upsample="nearest",
-    bn_momentum=0.9,
-    bn_epsilon=1e-5,
-    sync_bn=False,
     weights=None,
     name=None,
+    options,
 ):
     """An ImageNet-style classifier (the appendix of the paper).
 
@@ -43,9 +41,10 @@ def hrnet_classifier(
         pooling: without the top, None (the 4D feature map), `"avg"` or `"max"`.
         classifier_activation: activation of the top layer; None returns logits, as the
             PyTorch checkpoints do.
-        input_shape: `(height, width, 3)`; sizes None or multiples of 32.
-        upsample: fusion upsampling; the ImageNet checkpoints use `"nearest"`.
-        bn_momentum, bn_epsilon, sync_bn, weights, name: as `hrnetv2`.
+        weights, name: as `hrnetv2`.
+        input_shape, upsample, align_corners, bn_momentum, bn_epsilon, sync_bn: as
+            `hrnetv2`; the defaults are the classification code's (`CLASSIFICATION_DEFAULTS`:
+            nearest fusion upsampling, Keras BN momentum 0.9, epsilon 1e-5).
 
     Example:
     >>> from hrnet_keras.models import hrnet_classifier
@@ -59,15 +58,8 @@ def hrnet_classifier(
         raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
     if include_top:
         check_num_classes(num_classes, allow_none=False)
-    backbone, norm = backbone_and_norm(
-        width,
-        input_shape=input_shape,
-        upsample=upsample,
-        align_corners=False,
-        bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon,
-        sync_bn=sync_bn,
-    )
+    backbone = HRNetBackbone(width=width, **options.backbone_arguments())
+    norm = options.norm
     branches = list(backbone.pyramid_outputs.values())
     if head == "C":
         x = classification_features_c(branches, norm=norm)

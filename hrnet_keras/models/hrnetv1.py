@@ -2,41 +2,31 @@
 
 import keras
 
+from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.heads import dense_prediction_head
-from hrnet_keras.models.options import backbone_and_norm, check_num_classes
+from hrnet_keras.models.options import SEGMENTATION_DEFAULTS, check_num_classes, with_options
 from hrnet_keras.models.representations import hrnetv1_representation, hrnetv1h_representation
 from hrnet_keras.models.spec import hrnet_spec
 from hrnet_keras.models.weights import load_weights
 
 
-def _hrnetv1_family(width, num_classes, raise_to, *, name, weights, **backbone_args):
+def _hrnetv1_family(width, num_classes, raise_to, *, name, weights, options):
     check_num_classes(num_classes)
-    backbone, norm = backbone_and_norm(width, **backbone_args)
+    backbone = HRNetBackbone(width=width, **options.backbone_arguments())
     branches = list(backbone.pyramid_outputs.values())
     if raise_to is None:
         x = hrnetv1_representation(branches)
     else:
-        x = hrnetv1h_representation(branches, raise_to, norm=norm)
+        x = hrnetv1h_representation(branches, raise_to, norm=options.norm)
     if num_classes is not None:
-        x = dense_prediction_head(x, num_classes, norm=norm)
+        x = dense_prediction_head(x, num_classes, norm=options.norm)
     kind = "hrnetv1" if raise_to is None else "hrnetv1h"
     model = keras.Model(backbone.input, x, name=name or f"{kind}_{backbone.spec.name}")
     return load_weights(model, weights)
 
 
-def hrnetv1(
-    width=48,
-    num_classes=None,
-    *,
-    input_shape=(None, None, 3),
-    upsample="bilinear",
-    align_corners=False,
-    bn_momentum=0.9,
-    bn_epsilon=1e-5,
-    sync_bn=False,
-    weights=None,
-    name=None,
-):
+@with_options(SEGMENTATION_DEFAULTS)
+def hrnetv1(width=48, num_classes=None, *, weights=None, name=None, options):
     """HRNetV1: the highest-resolution branch (C channels, stride 4), optional head.
 
     Arguments as `hrnetv2`.
@@ -46,35 +36,11 @@ def hrnetv1(
     >>> tuple(hrnetv1(width=8, input_shape=(64, 64, 3)).output.shape)
     (None, 16, 16, 8)
     """
-    return _hrnetv1_family(
-        width,
-        num_classes,
-        None,
-        name=name,
-        weights=weights,
-        input_shape=input_shape,
-        upsample=upsample,
-        align_corners=align_corners,
-        bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon,
-        sync_bn=sync_bn,
-    )
+    return _hrnetv1_family(width, num_classes, None, name=name, weights=weights, options=options)
 
 
-def hrnetv1h(
-    width=48,
-    num_classes=None,
-    *,
-    channels=None,
-    input_shape=(None, None, 3),
-    upsample="bilinear",
-    align_corners=False,
-    bn_momentum=0.9,
-    bn_epsilon=1e-5,
-    sync_bn=False,
-    weights=None,
-    name=None,
-):
+@with_options(SEGMENTATION_DEFAULTS)
+def hrnetv1h(width=48, num_classes=None, *, channels=None, weights=None, name=None, options):
     """HRNetV1h: HRNetV1 whose output a 1x1 conv + BN + ReLU raises to `channels`.
 
     Args:
@@ -91,15 +57,5 @@ def hrnetv1h(
         channels = hrnet_spec(width).representation_channels
     check_num_classes(channels, "channels", allow_none=False)
     return _hrnetv1_family(
-        width,
-        num_classes,
-        channels,
-        name=name,
-        weights=weights,
-        input_shape=input_shape,
-        upsample=upsample,
-        align_corners=align_corners,
-        bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon,
-        sync_bn=sync_bn,
+        width, num_classes, channels, name=name, weights=weights, options=options
     )

@@ -2,25 +2,15 @@
 
 import keras
 
+from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.heads import dense_prediction_head
-from hrnet_keras.models.options import backbone_and_norm, check_num_classes
+from hrnet_keras.models.options import SEGMENTATION_DEFAULTS, check_num_classes, with_options
 from hrnet_keras.models.representations import hrnetv2_representation
 from hrnet_keras.models.weights import load_weights
 
 
-def hrnetv2(
-    width=48,
-    num_classes=None,
-    *,
-    input_shape=(None, None, 3),
-    upsample="bilinear",
-    align_corners=False,
-    bn_momentum=0.9,
-    bn_epsilon=1e-5,
-    sync_bn=False,
-    weights=None,
-    name=None,
-):
+@with_options(SEGMENTATION_DEFAULTS)
+def hrnetv2(width=48, num_classes=None, *, weights=None, name=None, options):
     """HRNetV2: all four branches upsampled and concatenated (15C channels, stride 4).
 
     With `num_classes=K` the segmentation / landmark head is appended (conv1x1 + BN + ReLU +
@@ -30,16 +20,13 @@ def hrnetv2(
         width: 18, 30, 32, 40, 44, 48, 64, any positive int, `"18-small-v1"` or
             `"18-small-v2"`.
         num_classes: None for the representation, or the number of classes / landmarks.
-        input_shape: `(height, width, 3)`; sizes None or multiples of 32.
-        upsample: fusion upsampling; the segmentation and face checkpoints use
-            `"bilinear"`, the classification ones `"nearest"`.
-        align_corners: bilinear `align_corners` (fusion and concatenation).
-        bn_momentum: Keras batch-norm momentum: 0.99 for the segmentation and face
-            checkpoints' training, 0.9 for the classification ones.
-        bn_epsilon: batch-norm epsilon.
-        sync_bn: synchronised batch norm across replicas.
         weights: None, a `.keras` / `.weights.h5` file, or a published PyTorch checkpoint.
         name: model name (default `hrnetv2_w{width}`).
+        input_shape, upsample, align_corners, bn_momentum, bn_epsilon, sync_bn: the
+            keywords every builder shares, see `hrnet_keras.models.options.HRNetOptions`.
+            The defaults are the segmentation code's (`SEGMENTATION_DEFAULTS`: bilinear
+            fusion, `align_corners=False`, Keras BN momentum 0.99, epsilon 1e-5), which the
+            face code shares; the ImageNet checkpoints need `upsample="nearest"`.
 
     Returns:
         A `keras.Model` from images (NHWC, normalised) to the representation or the logits.
@@ -51,17 +38,10 @@ def hrnetv2(
     (None, 16, 16, 5)
     """
     check_num_classes(num_classes)
-    backbone, norm = backbone_and_norm(
-        width,
-        input_shape=input_shape,
-        upsample=upsample,
-        align_corners=align_corners,
-        bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon,
-        sync_bn=sync_bn,
-    )
-    x = hrnetv2_representation(list(backbone.pyramid_outputs.values()), align_corners=align_corners)
+    backbone = HRNetBackbone(width=width, **options.backbone_arguments())
+    branches = list(backbone.pyramid_outputs.values())
+    x = hrnetv2_representation(branches, align_corners=options.align_corners)
     if num_classes is not None:
-        x = dense_prediction_head(x, num_classes, norm=norm)
+        x = dense_prediction_head(x, num_classes, norm=options.norm)
     model = keras.Model(backbone.input, x, name=name or f"hrnetv2_{backbone.spec.name}")
     return load_weights(model, weights)

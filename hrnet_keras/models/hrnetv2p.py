@@ -2,31 +2,20 @@
 
 import keras
 
-from hrnet_keras.models.options import backbone_and_norm, check_num_classes
+from hrnet_keras.models.backbone import HRNetBackbone
+from hrnet_keras.models.options import DETECTION_DEFAULTS, check_num_classes, with_options
 from hrnet_keras.models.representations import hrnetv2p_representation
 from hrnet_keras.models.weights import load_weights
 
 
-def hrnetv2p(
-    width=32,
-    *,
-    channels=256,
-    levels=5,
-    pooling="avg",
-    input_shape=(None, None, 3),
-    upsample="nearest",
-    align_corners=False,
-    bn_momentum=0.9,
-    bn_epsilon=1e-5,
-    sync_bn=False,
-    weights=None,
-    name=None,
-):
+@with_options(DETECTION_DEFAULTS)
+def hrnetv2p(width=32, *, channels=256, levels=5, pooling="avg", weights=None, name=None, options):
     """HRNetV2p: a `levels`-level pyramid of `channels` channels, strides 4 to 64.
 
     HRNetV2 -> conv1x1 to `channels` -> pooling with kernel = stride = 2^i -> a conv3x3 per
     level (mmdetection's HRFPN). The detection checkpoints start from the ImageNet backbones,
-    hence `upsample="nearest"`.
+    hence the detection defaults (`DETECTION_DEFAULTS`): `upsample="nearest"`, Keras BN
+    momentum 0.9.
 
     Args:
         channels: channels of every level.
@@ -44,21 +33,13 @@ def hrnetv2p(
     {'P2': (16, 16, 16), 'P3': (8, 8, 16), 'P4': (4, 4, 16), 'P5': (2, 2, 16), 'P6': (1, 1, 16)}
     """
     check_num_classes(channels, "channels", allow_none=False)
-    backbone, _ = backbone_and_norm(
-        width,
-        input_shape=input_shape,
-        upsample=upsample,
-        align_corners=align_corners,
-        bn_momentum=bn_momentum,
-        bn_epsilon=bn_epsilon,
-        sync_bn=sync_bn,
-    )
+    backbone = HRNetBackbone(width=width, **options.backbone_arguments())
     pyramid = hrnetv2p_representation(
         list(backbone.pyramid_outputs.values()),
         channels=channels,
         levels=levels,
         pooling=pooling,
-        align_corners=align_corners,
+        align_corners=options.align_corners,
     )
     model = keras.Model(backbone.input, pyramid, name=name or f"hrnetv2p_{backbone.spec.name}")
     return load_weights(model, weights)

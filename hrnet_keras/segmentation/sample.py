@@ -95,21 +95,13 @@ def demo_recipe():
     4
     """
     from hrnet_keras.segmentation.config import SegmentationConfig
-    from hrnet_keras.training.recipe import ModelConfig, OptimizerConfig, Recipe, RuntimeConfig
+    from hrnet_keras.segmentation.recipes import tiny_segmentation_recipe
 
-    return Recipe(
-        task=SegmentationConfig(
-            dataset="voc",
-            num_classes=len(SAMPLE_CLASS_NAMES),
-            crop_size=(96, 96),
-            scale_range=(0.75, 1.25),
-            eval_sliding_window=False,
-        ),
-        model=ModelConfig(builder="hrnetv2", width="18-small-v1", bn_momentum=0.9),
-        optimizer=OptimizerConfig(
-            name="adam", learning_rate=2e-3, weight_decay=0.0, schedule="poly", power=0.9
-        ),
-        runtime=RuntimeConfig(
-            global_batch_size=8, epochs=6, steps_per_epoch=20, sync_bn=False, seed=0
-        ),
+    task = SegmentationConfig(
+        dataset="voc",
+        num_classes=len(SAMPLE_CLASS_NAMES),
+        crop_size=(96, 96),
+        scale_range=(0.75, 1.25),
+        eval_sliding_window=False,
     )
+    return tiny_segmentation_recipe(task, global_batch_size=8, epochs=6, steps_per_epoch=20)

@@ -9,7 +9,6 @@ from hrnet_keras.data.files import list_images
 from hrnet_keras.data.images import read_image, read_pair
 from hrnet_keras.data.normalization import ImageNormalization, normalize
 from hrnet_keras.layers import Resize
-from hrnet_keras.models import hrnetv2
 from hrnet_keras.segmentation.inference import Predictor
 from hrnet_keras.segmentation.loss import SegmentationLoss
 from hrnet_keras.segmentation.metrics import (
@@ -78,15 +77,7 @@ class SegmentationTask(Task):
             raise ValueError(
                 f"Segmentation trains `hrnetv2` models. Received: builder={model.builder!r}"
             )
-        return hrnetv2(
-            width=model.width,
-            num_classes=self.config.num_classes,
-            upsample=model.upsample,
-            align_corners=model.align_corners,
-            bn_momentum=model.bn_momentum,
-            sync_bn=self.recipe.runtime.sync_bn,
-            weights=model.weights,
-        )
+        return model.build(num_classes=self.config.num_classes, sync_bn=self.recipe.runtime.sync_bn)
 
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
         config = self.config

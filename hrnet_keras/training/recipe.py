@@ -12,26 +12,56 @@ import os
 import types
 import typing
 
+from hrnet_keras.models.options import SEGMENTATION_DEFAULTS
+
 
 @dataclasses.dataclass
 class ModelConfig:
     """Arguments of the `hrnet_keras.models` builder the recipe trains.
 
+    The defaults are the segmentation family's (`hrnet_keras.models.presets.SEGMENTATION`);
+    `presets.FACE.model_config(...)` and the other families' give theirs.
+
     Attributes:
         builder: `"hrnetv2"`, `"hrnetv1"`, `"hrnetv1h"` or `"hrnet_classifier"`.
         width: see `hrnet_keras.models.hrnet_spec`.
         num_classes: classes or landmarks of the head.
-        upsample / align_corners / bn_momentum: as the builders.
+        upsample / align_corners / bn_momentum / bn_epsilon: as the builders
+            (`hrnet_keras.models.options.HRNetOptions`).
         weights: initial weights (for example a converted ImageNet checkpoint), or None.
     """
 
     builder: str = "hrnetv2"
     width: typing.Any = 48
     num_classes: int | None = None
-    upsample: str = "bilinear"
-    align_corners: bool = False
-    bn_momentum: float = 0.99
+    upsample: str = SEGMENTATION_DEFAULTS.upsample
+    align_corners: bool = SEGMENTATION_DEFAULTS.align_corners
+    bn_momentum: float = SEGMENTATION_DEFAULTS.bn_momentum
+    bn_epsilon: float = SEGMENTATION_DEFAULTS.bn_epsilon
     weights: str | None = None
+
+    def build(self, **kwargs):
+        """The model: `builder` called with this config's fields; `kwargs` (`num_classes=`,
+        `input_shape=`, `sync_bn=`) override them."""
+        # Imported here: the presets import the segmentation package, which imports this one.
+        from hrnet_keras.models.presets import BUILDERS
+
+        if self.builder not in BUILDERS:
+            raise ValueError(
+                f"`model.builder` must be one of {sorted(BUILDERS)}. "
+                f"Received: builder={self.builder!r}"
+            )
+        arguments = {
+            "width": self.width,
+            "upsample": self.upsample,
+            "align_corners": self.align_corners,
+            "bn_momentum": self.bn_momentum,
+            "bn_epsilon": self.bn_epsilon,
+            "weights": self.weights,
+        }
+        if self.num_classes is not None:
+            arguments["num_classes"] = self.num_classes
+        return BUILDERS[self.builder](**{**arguments, **kwargs})
 
 
 @dataclasses.dataclass
