@@ -38,8 +38,9 @@ class DetectionDataConfig:
             (or absolute).
         train_images / eval_images: the folders the images' `file_name`s are relative to
             (`""` is the data directory itself).
-        keep_empty_images: keep training images without a usable box (mmdet drops them:
-            `filter_empty_gt=True`); evaluation always keeps every image.
+        keep_empty_images: keep training images without annotations (mmdet drops them:
+            `filter_empty_gt=True`; like mmdet, an image whose annotations are all dropped
+            as degenerate stays, without boxes); evaluation always keeps every image.
         min_size / max_size: resize keeping the aspect ratio so that the short side is
             `min_size` and the long side at most `max_size` (mmdet's `img_scale=(1333, 800)`).
         flip: probability of a horizontal flip in training.
@@ -202,7 +203,7 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
     Args:
         annotations: path of the json.
         image_root: folder of the images.
-        keep_empty: keep images left without boxes.
+        keep_empty: keep images without annotations.
 
     Returns:
         A `DetectionSplit`.
@@ -228,8 +229,11 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
                 f"The image {image.get('file_name', image_id)!r} of {index.source} has no "
                 f"`width` and `height`. Received: image={image!r}"
             )
+        annotations = index.annotations_of(image_id)
+        if not annotations and not keep_empty:
+            continue
         kept = []
-        for annotation in index.annotations_of(image_id):
+        for annotation in annotations:
             if "bbox" not in annotation:
                 raise CocoFormatError(
                     f"Detection needs a `bbox` in every annotation; the annotation "
@@ -238,8 +242,6 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
                 )
             if _usable(annotation, image["width"], image["height"]):
                 kept.append(annotation)
-        if not kept and not keep_empty:
-            continue
         for annotation in kept:
             x, y, w, h = annotation["bbox"]
             boxes.append((x, y, x + w, y + h))

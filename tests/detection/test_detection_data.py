@@ -148,24 +148,26 @@ def test_crowd_flags_are_kept_and_degenerate_boxes_dropped(tmp_path, persons_dir
     assert np.diff(split.row_splits).tolist() == [1, 1, 4, 5]
 
 
-def test_images_without_boxes_are_kept_or_dropped_by_option(tmp_path, persons_dir):
+def test_images_without_annotations_are_kept_or_dropped_by_option(tmp_path, persons_dir):
     data = _load(persons_dir / "test_coco.json")
-    # Image 40083 loses its boxes: one removed, two degenerate.
-    data["annotations"] = [a for a in data["annotations"] if a["id"] != 198196]
+    # Image 785 has no annotation; image 40083 keeps its three, all degenerate (mmdet keeps
+    # such an image in training, without boxes).
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] != 785]
     for annotation in data["annotations"]:
         if annotation["image_id"] == 40083:
             annotation["bbox"][2] = 0.5
     _write(tmp_path, data)
     config = _json_config("boxes.json", str(persons_dir))
     dropped = DetectionReader(config, tmp_path).split(training=True)
-    assert dropped.image_ids.tolist() == [785, 196141, 197388]
+    assert dropped.image_ids.tolist() == [40083, 196141, 197388]
+    assert np.diff(dropped.row_splits).tolist() == [0, 5, 5]
     evaluation = DetectionReader(config, tmp_path).split(training=False)
     assert evaluation.image_ids.tolist() == [785, 40083, 196141, 197388]
     kept = DetectionReader(dataclasses.replace(config, keep_empty_images=True), tmp_path)
     kept = kept.split(training=True)
     assert kept.image_ids.tolist() == [785, 40083, 196141, 197388]
-    assert np.diff(kept.row_splits).tolist() == [1, 0, 5, 5]
-    assert kept.targets(1)["boxes"].shape == (0, 4)
+    assert np.diff(kept.row_splits).tolist() == [0, 0, 5, 5]
+    assert kept.targets(0)["boxes"].shape == (0, 4)
 
 
 def test_a_split_is_parsed_once_per_reader(monkeypatch, persons_dir):
