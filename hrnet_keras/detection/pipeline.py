@@ -5,7 +5,9 @@ The steps are mmdetection v2's (`Resize(img_scale=(1333, 800), keep_ratio=True)`
 padded to the same static canvas (`DetectionDataConfig.canvas`) instead of the largest image
 of its batch, so that batches have one shape under XLA and in every replica. The default
 canvas is a square that holds landscape and portrait images alike (1344 x 1344 for
-1333 / 800): about 1.7 times the pixels of an 800 x 1344 batch, spent on zeros. Training's
+1333 / 800): about 1.7 times the pixels of an 800 x 1344 batch, spent on zeros; a smaller
+`pad_shape` trades that for images scaled below `min_size` where they would not fit. The
+resized pixels stay float32 (mmcv rounds them to uint8 before normalising). Training's
 only random choice, the flip, is a stateless draw keyed by (seed, epoch, index)
 (`hrnet_keras.data.random_keys`), so a resumed run sees the same batches.
 

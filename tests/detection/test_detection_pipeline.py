@@ -290,6 +290,30 @@ def test_too_many_boxes_and_missing_images_are_named(tmp_path, persons):
         _batches(evaluation_dataset(split, config, batch_size=1), 4)
 
 
+def test_a_landscape_canvas_scales_portrait_images_down_to_fit(tmp_path, persons):
+    folder, config, _ = persons
+    with open(folder / "test_coco.json") as f:
+        data = json.load(f)
+    # Image 785 (425 x 640) turned to portrait: pixels and boxes transposed.
+    pixels = np.asarray(Image.open(folder / "000000000785.jpg").convert("RGB"))
+    Image.fromarray(pixels.transpose(1, 0, 2).copy()).save(tmp_path / "portrait.png")
+    data["images"] = [{"id": 1, "file_name": "portrait.png", "height": 640, "width": 425}]
+    data["annotations"] = [{**data["annotations"][0], "image_id": 1}]
+    x, y, w, h = data["annotations"][0]["bbox"]
+    data["annotations"][0]["bbox"] = [y, x, h, w]
+    with open(tmp_path / "boxes.json", "w") as f:
+        json.dump(data, f)
+    config = dataclasses.replace(_beside(config, tmp_path), pad_shape=(128, 224))
+    split = DetectionReader(config, tmp_path).split(training=False)
+    (inputs, targets), *_ = _batches(evaluation_dataset(split, config, batch_size=1), 1)
+    # The short side would be 128 and the long 193; the canvas allows a height of 128.
+    assert inputs["images"].shape == (1, 128, 224, 3)
+    assert inputs["image_shape"][0].tolist() == [128, 85]
+    np.testing.assert_allclose(targets["scale_factor"][0], [128 / 640, 85 / 425], rtol=1e-6)
+    expected = np.array([[y, x, y + h, x + w]]) * [85 / 425, 0.2, 85 / 425, 0.2]
+    np.testing.assert_allclose(targets["boxes"][0, :1], expected, atol=1e-3)
+
+
 def test_canvas_is_a_multiple_of_the_divisor_and_holds_both_orientations():
     config = DetectionDataConfig()
     assert config.canvas == (math.ceil(1333 / 32) * 32,) * 2
