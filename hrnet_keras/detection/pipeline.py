@@ -169,7 +169,7 @@ def training_dataset(split, config, *, batch_size, seed=0, input_context=None):
     Args:
         split: a `DetectionSplit`.
         config: a `DetectionDataConfig`.
-        batch_size: per input pipeline (per replica batch times replicas of the pipeline).
+        batch_size: images a batch (the per-replica batch under a distribution strategy).
         seed: the run's seed.
         input_context: a `tf.distribute.InputContext`; each pipeline keeps its share of
             every epoch.
