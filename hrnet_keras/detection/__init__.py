@@ -1,0 +1,1 @@
+"""Object detection with HRNetV2p: Faster R-CNN layers, model and COCO evaluation."""
