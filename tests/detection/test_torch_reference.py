@@ -71,6 +71,88 @@ def numpy_mmdet_levels(boxes, num_levels=4, finest_scale=56):
     return np.clip(levels, 0, num_levels - 1).astype(np.int64)
 
 
+def numpy_nms(boxes, scores, groups, threshold):
+    """Greedy NMS within each group (IoU > threshold suppresses), kept indices by
+    descending score: mmcv's and torchvision's `batched_nms`."""
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    suppressed = np.zeros(len(boxes), bool)
+    keep = []
+    for i in np.argsort(-scores, kind="stable"):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        size = np.clip(
+            np.minimum(boxes[i, 2:], boxes[:, 2:]) - np.maximum(boxes[i, :2], boxes[:, :2]), 0, None
+        )
+        inter = size[:, 0] * size[:, 1]
+        with np.errstate(invalid="ignore"):  # two empty boxes: IoU NaN, no suppression
+            iou = inter / (areas[i] + areas - inter)
+        suppressed |= (iou > threshold) & (groups == groups[i])
+    return np.asarray(keep, np.int64)
+
+
+def numpy_delta2bbox(rois, deltas, stds, max_shape):
+    """mmdet v2's DeltaXYWHBBoxCoder.decode (means 0): (N, 4) rois, (N, 4k) deltas."""
+    deltas = deltas.reshape(len(rois), -1, 4) * np.asarray(stds, np.float32)
+    max_ratio = np.float32(abs(np.log(16 / 1000)))
+    dx, dy = deltas[..., 0], deltas[..., 1]
+    dw, dh = (
+        np.clip(deltas[..., 2], -max_ratio, max_ratio),
+        np.clip(deltas[..., 3], -max_ratio, max_ratio),
+    )
+    px, py = ((rois[:, 0] + rois[:, 2]) * 0.5)[:, None], ((rois[:, 1] + rois[:, 3]) * 0.5)[:, None]
+    pw, ph = (rois[:, 2] - rois[:, 0])[:, None], (rois[:, 3] - rois[:, 1])[:, None]
+    gw, gh = pw * np.exp(dw), ph * np.exp(dh)
+    gx, gy = px + pw * dx, py + ph * dy
+    boxes = np.stack([gx - gw * 0.5, gy - gh * 0.5, gx + gw * 0.5, gy + gh * 0.5], -1)
+    boxes[..., 0::2] = np.clip(boxes[..., 0::2], 0, max_shape[1])
+    boxes[..., 1::2] = np.clip(boxes[..., 1::2], 0, max_shape[0])
+    return boxes.reshape(len(rois), -1)
+
+
+def numpy_rpn_proposals(cls_scores, bbox_preds, anchors, image_shape):
+    """mmdet v2's RPNHead._get_bboxes_single at test (nms_pre 1000, NMS 0.7 per level,
+    min_bbox_size 0, max_per_img 1000) from one image's (A, H, W) / (4A, H, W) outputs."""
+    scores, deltas, priors, levels = [], [], [], []
+    for level, (cls, reg, level_anchors) in enumerate(zip(cls_scores, bbox_preds, anchors)):
+        score = 1 / (1 + np.exp(-cls.transpose(1, 2, 0).reshape(-1)))
+        delta = reg.transpose(1, 2, 0).reshape(-1, 4)
+        top = np.argsort(-score, kind="stable")[:1000]
+        scores.append(score[top])
+        deltas.append(delta[top])
+        priors.append(level_anchors[top])
+        levels.append(np.full(len(top), level))
+    scores, levels = np.concatenate(scores), np.concatenate(levels)
+    boxes = numpy_delta2bbox(
+        np.concatenate(priors), np.concatenate(deltas), (1, 1, 1, 1), image_shape
+    )
+    valid = (boxes[:, 2] - boxes[:, 0] > 0) & (boxes[:, 3] - boxes[:, 1] > 0)
+    boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
+    return boxes[numpy_nms(boxes, scores, levels, 0.7)[:1000]]
+
+
+def numpy_bbox_head(state, pooled, rois, image_shape):
+    """mmdet v2's Shared2FCBBoxHead + get_bboxes + multiclass_nms (score > 0.05, NMS 0.5,
+    100 per image), from the weights in mmdet's layout (background last)."""
+    head = "roi_head.bbox_head."
+    x = pooled.reshape(len(pooled), -1)
+    for i in range(2):
+        x = np.maximum(
+            x @ state[f"{head}shared_fcs.{i}.weight"].T + state[f"{head}shared_fcs.{i}.bias"], 0
+        )
+    logits = x @ state[f"{head}fc_cls.weight"].T + state[f"{head}fc_cls.bias"]
+    deltas = x @ state[f"{head}fc_reg.weight"].T + state[f"{head}fc_reg.bias"]
+    scores = np.exp(logits - logits.max(1, keepdims=True))
+    scores = (scores / scores.sum(1, keepdims=True))[:, :-1]
+    boxes = numpy_delta2bbox(rois, deltas, (0.1, 0.1, 0.2, 0.2), image_shape).reshape(-1, 4)
+    labels = np.broadcast_to(np.arange(scores.shape[1]), scores.shape).reshape(-1)
+    scores = scores.reshape(-1)
+    valid = scores > 0.05
+    boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
+    keep = numpy_nms(boxes, scores, labels, 0.5)[:100]
+    return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+
+
 def test_detections_are_finite_and_follow_the_output_contract(model, images):
     shapes = [(HEIGHT, WIDTH), (100, 80)]  # the second image is padded
     detections = reference_detect(model, images, image_shapes=shapes)
@@ -92,6 +174,39 @@ def test_detections_are_finite_and_follow_the_output_contract(model, images):
     for first, second in zip(detections, again):  # seeded: two builds are one model
         for key in first:
             np.testing.assert_array_equal(first[key], second[key])
+
+
+def test_inference_equals_numpy_transcription_of_mmdet(model, images):
+    """Proposals and detections from NumPy transcriptions of mmdet v2's RPN and R-CNN test
+    paths, the second reading the weights from `reference_state_dict` (mmdet's layout)."""
+    shapes = [(HEIGHT, WIDTH), (100, 80)]
+    state = reference_state_dict(model)
+    features = model.backbone(images)
+    with torch.no_grad():
+        cls_scores, bbox_preds = model.rpn.head(list(features.values()))
+    anchors = [
+        numpy_mmdet_anchors(*f.shape[-2:], stride)
+        for f, stride in zip(features.values(), ANCHOR_STRIDES)
+    ]
+    proposals = reference_proposals(model, images, image_shapes=shapes)
+    detections = reference_detect(model, images, image_shapes=shapes)
+    for i, shape in enumerate(shapes):
+        expected = numpy_rpn_proposals(
+            [c[i].numpy() for c in cls_scores], [b[i].numpy() for b in bbox_preds], anchors, shape
+        )
+        assert len(expected) > 100
+        np.testing.assert_allclose(proposals[i], expected, rtol=0, atol=1e-3)
+        with torch.no_grad():
+            pooled = model.roi_heads.box_roi_pool(
+                {k: v[i : i + 1] for k, v in features.items()},
+                [torch.from_numpy(expected.astype(np.float32))],
+                [shape],
+            )
+        want = numpy_bbox_head(state, pooled.numpy(), expected, shape)
+        assert len(want["scores"]) > 10
+        np.testing.assert_array_equal(detections[i]["labels"], want["labels"])
+        np.testing.assert_allclose(detections[i]["scores"], want["scores"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(detections[i]["boxes"], want["boxes"], rtol=0, atol=1e-3)
 
 
 def test_anchors_follow_mmdet_and_not_torchvision_rounding(model, images):
