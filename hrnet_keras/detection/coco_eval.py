@@ -200,9 +200,12 @@ def detections_to_coco_results(image_id, detections, category_ids):
             f"categories. Received: image_id={image_id}"
         )
     masks = detections.get("masks")
-    if masks is not None and not (isinstance(masks, list) and masks and isinstance(masks[0], dict)):
+    rle_list = isinstance(masks, list) and all(isinstance(m, dict) for m in masks)
+    if masks is not None and not rle_list:
         masks = np.asarray(masks)
-        if masks.ndim != 3 or len(masks) != len(labels):
+        if not rows:  # an empty list or array: nothing to encode
+            masks = None
+        elif masks.ndim != 3 or len(masks) != len(labels):
             raise ValueError(
                 f"`masks` must be (N, H, W) binary masks, one per detection, or a list of RLE "
                 f"dicts. Received: masks.shape={masks.shape} for image_id={image_id}"
@@ -289,6 +292,8 @@ class CocoEvaluator:
 
     def add(self, image_id, detections):
         """Adds one image's detections (see `detections_to_coco_results`)."""
+        if isinstance(image_id, np.integer):
+            image_id = int(image_id)
         if image_id not in self.image_ids:
             raise ValueError(
                 f"Image id {image_id} is not in the annotations. Received: image_id={image_id}"

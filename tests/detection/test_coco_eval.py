@@ -130,6 +130,23 @@ def test_masks_perfect_and_noisy_match_pycocotools(shared_data):
     assert 0.05 < scores["segm_AP"] < 0.95, scores
     for key, value in expected.items():
         assert scores[key] == pytest.approx(value, abs=1e-6), key
+    as_rle = {
+        image_id: {
+            **image,
+            "masks": [mask_utils.encode(np.asfortranarray(m)) for m in image["masks"]],
+        }
+        for image_id, image in noisy.items()
+    }
+    assert evaluate_coco(dataset, as_rle, iou_type="segm") == scores
+    first = next(iter(noisy))
+    height, width = noisy[first]["masks"].shape[1:]
+    noisy[first] = {
+        "boxes": np.zeros((0, 4)),
+        "scores": [],
+        "labels": [],
+        "masks": np.zeros((0, height, width)),
+    }
+    assert 0 < evaluate_coco(dataset, noisy, iou_type="segm")["segm_AP"] < scores["segm_AP"]
 
 
 def test_annotation_id_zero_is_renumbered_in_memory(shared_data):
