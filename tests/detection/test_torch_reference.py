@@ -176,13 +176,18 @@ def test_detections_are_finite_and_follow_the_output_contract(model, images):
             np.testing.assert_array_equal(first[key], second[key])
 
 
-def test_inference_equals_numpy_transcription_of_mmdet(model, images):
-    """Proposals and detections from NumPy transcriptions of mmdet v2's RPN and R-CNN test
+def canonical(boxes, labels=None):
+    """Rows (label, box) in lexicographic order of their rounded values."""
+    rows = boxes if labels is None else np.concatenate([labels[:, None], boxes], 1)
+    return rows[np.lexsort(np.round(rows, 2).T[::-1])]
+
+
+def assert_inference_matches_numpy_mmdet(model, images, shapes):
+    """Proposals and detections equal NumPy transcriptions of mmdet v2's RPN and R-CNN test
     paths, the second reading the weights from `reference_state_dict` (mmdet's layout)."""
-    shapes = [(HEIGHT, WIDTH), (100, 80)]
     state = reference_state_dict(model)
-    features = model.backbone(images)
     with torch.no_grad():
+        features = model.backbone(images)
         cls_scores, bbox_preds = model.rpn.head(list(features.values()))
     anchors = [
         numpy_mmdet_anchors(*f.shape[-2:], stride)
@@ -195,7 +200,8 @@ def test_inference_equals_numpy_transcription_of_mmdet(model, images):
             [c[i].numpy() for c in cls_scores], [b[i].numpy() for b in bbox_preds], anchors, shape
         )
         assert len(expected) > 100
-        np.testing.assert_allclose(proposals[i], expected, rtol=0, atol=1e-3)
+        # Order aside: equal scores (saturated sigmoids at full width) may come out either way.
+        np.testing.assert_allclose(canonical(proposals[i]), canonical(expected), atol=1e-3)
         with torch.no_grad():
             pooled = model.roi_heads.box_roi_pool(
                 {k: v[i : i + 1] for k, v in features.items()},
@@ -203,10 +209,26 @@ def test_inference_equals_numpy_transcription_of_mmdet(model, images):
                 [shape],
             )
         want = numpy_bbox_head(state, pooled.numpy(), expected, shape)
-        assert len(want["scores"]) > 10
-        np.testing.assert_array_equal(detections[i]["labels"], want["labels"])
-        np.testing.assert_allclose(detections[i]["scores"], want["scores"], rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(detections[i]["boxes"], want["boxes"], rtol=0, atol=1e-3)
+        assert len(want["scores"]) > 10 and len(np.unique(want["labels"])) > 1
+        got = detections[i]
+        np.testing.assert_allclose(got["scores"], want["scores"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            canonical(got["boxes"], got["labels"]),
+            canonical(want["boxes"], want["labels"]),
+            atol=1e-3,
+        )
+
+
+def test_inference_equals_numpy_transcription_of_mmdet(model, images):
+    assert_inference_matches_numpy_mmdet(model, images, [(HEIGHT, WIDTH), (100, 80)])
+
+
+@pytest.mark.heavy
+def test_full_size_reference_equals_numpy_transcription_of_mmdet():
+    """W18, 256 channels, 1024-wide fcs, 80 classes: the published configuration."""
+    model = build_reference(18, 80, seed=2)
+    images = torch.randn(1, 3, 256, 320, generator=torch.Generator().manual_seed(2))
+    assert_inference_matches_numpy_mmdet(model, images, [(256, 320)])
 
 
 def test_anchors_follow_mmdet_and_not_torchvision_rounding(model, images):

@@ -163,6 +163,74 @@ class HRNetV2pBackbone(nn.Module):
         return OrderedDict(zip(names, levels))
 
 
+class _Fixed(nn.Module):
+    """Stands in for the backbone while calibrating: returns branches computed once."""
+
+    def __init__(self, outputs):
+        super().__init__()
+        self.outputs = outputs
+
+    def forward(self, x):
+        return self.outputs
+
+
+def _center_and_scale(layer, outputs, target):
+    if not outputs:  # no RoI reached the box head
+        return
+    channels = torch.cat([o.transpose(0, 1).reshape(o.shape[1], -1) for o in outputs], 1)
+    mean = channels.mean(1)
+    spread = (channels - mean[:, None]).std()
+    if spread > 0:
+        with torch.no_grad():
+            layer.bias.sub_(mean).mul_(target / spread)
+            layer.weight.mul_(target / spread)
+
+
+def calibrate_output_scales(model, seed, size=128):
+    """Centres and scales the neck and head layers, in order, on seeded noise.
+
+    With `randomize`'s BN statistics, activations grow through the residual units and
+    fusions of HRNet (std ~1e9 at W18 for unit inputs): the RPN's deltas would saturate and
+    no proposal would survive. Each layer's bias is shifted so that every output channel has
+    mean 0 and its weight and bias scaled so that the outputs have a fixed spread (unit for
+    features, 2 for RPN logits, 0.5 for RPN deltas, 2 for class logits, 1 for box deltas):
+    random weights then give proposals and a spread of detections of several classes at
+    any width. The backbone is left as it is.
+    """
+    hrfpn, rpn, heads = model.backbone.hrfpn, model.rpn.head, model.roi_heads
+    # Layers of one group do not feed each other: one forward pass measures them all.
+    groups = [
+        [(hrfpn.reduction, 1.0)],
+        [(conv, 1.0) for conv in hrfpn.fpn],
+        [(rpn.conv[0][0], 1.0)],
+        [(rpn.cls_logits, 2.0), (rpn.bbox_pred, 0.5)],
+        [(heads.box_head.fc6, 1.0)],
+        [(heads.box_head.fc7, 1.0)],
+        [(heads.box_predictor.cls_score, 2.0), (heads.box_predictor.bbox_pred, 1.0)],
+    ]
+    noise = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    branches = hrfpn.backbone
+    with torch.no_grad():
+        hrfpn.backbone = _Fixed(branches(noise))
+    try:
+        for group in groups:
+            outputs = {layer: [] for layer, _ in group}
+            hooks = [
+                layer.register_forward_hook(
+                    lambda m, i, output, seen=outputs[layer]: seen.append(output)
+                )
+                for layer, _ in group
+            ]
+            reference_detect(model, noise)
+            for hook in hooks:
+                hook.remove()
+            for layer, target in group:
+                _center_and_scale(layer, outputs[layer], target)
+    finally:
+        hrfpn.backbone = branches
+    return model
+
+
 def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024):
     """torchvision's FasterRCNN with mmdet v2's HRNetV2p settings and random weights.
 
@@ -170,7 +238,8 @@ def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024)
         width: an HRNet width `timm_branches` knows (e.g. "18-small-v1", 18, 32).
         num_classes: object classes, background not counted (80 for COCO).
         seed: seeds the initial weights and the BN statistics (randomised as `randomize`
-            does) so two builds with one seed are identical.
+            does; the neck and heads are then scaled by `calibrate_output_scales`) so two
+            builds with one seed are identical.
         channels: the neck's and RPN's channels (256 in mmdet).
         fc_channels: the two shared fully connected layers' width (1024 in mmdet).
 
@@ -212,10 +281,8 @@ def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024)
             detections_per_img=100,
         )
         model.roi_heads.box_coder = SymmetricClampBoxCoder((10.0, 10.0, 5.0, 5.0))
-        # Random BN statistics make activations large enough for class scores well above
-        # 0.05 even with 80 classes, so random weights give detections to compare.
         randomize(model, seed)
-    return model.eval()
+    return calibrate_output_scales(model.eval(), seed)
 
 
 def _prepared(model, images, image_shapes):
