@@ -17,9 +17,12 @@ torchvision's `FasterRCNN` with timm's HRNet branches and mmdetection's HRFPN ne
 - GeneralizedRCNNTransform (resize, normalisation, padding) is bypassed: callers pass
   prepared, padded NCHW tensors.
 
-`reference_state_dict` writes the weights in mmdetection v2's key layout (background class
-last, 4 * num_classes regression outputs), the layout the Keras converter reads. Torch only:
-nothing here imports TensorFlow.
+Weights are random and seeded (BN statistics as `randomize` sets them), the neck and head
+layers then centred and scaled on noise (`calibrate_output_scales`) so that every width gives
+proposals and detections. `reference_state_dict` writes them in mmdetection v2's key layout
+(background class last, 4 * num_classes regression outputs), the layout the Keras converter
+reads; `load_reference_state_dict` reads that layout back. Torch only: nothing here imports
+TensorFlow.
 """
 
 import math
