@@ -1,1 +1,1 @@
-"""Object detection: Faster R-CNN with an HRNetV2p feature pyramid, trained on COCO-format data."""
+"""Object detection with HRNetV2p: Faster R-CNN layers, model and COCO evaluation."""
