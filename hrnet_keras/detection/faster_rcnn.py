@@ -40,6 +40,8 @@ class FasterRCNN(keras.Model):
         train_pre_nms_top_k: RPN candidates per level before NMS while training.
         test_pre_nms_top_k: the same at inference.
         max_proposals: proposals per image after the RPN's NMS.
+        rpn_num_samples: anchors sampled per image for the RPN loss (half positive at most).
+        rcnn_num_samples: RoIs sampled per image for the box head (a quarter positive at most).
         score_threshold: least score of a detection.
         nms_iou_threshold: per-class NMS threshold of the detections.
         max_detections: detections per image.
@@ -67,6 +69,8 @@ class FasterRCNN(keras.Model):
         train_pre_nms_top_k=2000,
         test_pre_nms_top_k=1000,
         max_proposals=1000,
+        rpn_num_samples=256,
+        rcnn_num_samples=512,
         score_threshold=0.05,
         nms_iou_threshold=0.5,
         max_detections=100,
@@ -92,6 +96,8 @@ class FasterRCNN(keras.Model):
         self.train_pre_nms_top_k = train_pre_nms_top_k
         self.test_pre_nms_top_k = test_pre_nms_top_k
         self.max_proposals = max_proposals
+        self.rpn_num_samples = rpn_num_samples
+        self.rcnn_num_samples = rcnn_num_samples
         self.score_threshold = score_threshold
         self.nms_iou_threshold = nms_iou_threshold
         self.max_detections = max_detections
@@ -191,6 +197,7 @@ class FasterRCNN(keras.Model):
             anchor_valid,
             targets,
             seed=self.seed_generator,
+            num_samples=self.rpn_num_samples,
         )
         samples = sample_rois(
             first["proposals"],
@@ -198,6 +205,7 @@ class FasterRCNN(keras.Model):
             targets,
             num_classes=self.num_classes,
             seed=self.seed_generator,
+            num_samples=self.rcnn_num_samples,
         )
         class_logits, box_deltas = self.roi_head((first["levels"][:4], samples["rois"]))
         rcnn_cls, rcnn_bbox = rcnn_loss(class_logits, box_deltas, samples, self.num_classes)
@@ -228,6 +236,8 @@ class FasterRCNN(keras.Model):
             "train_pre_nms_top_k": self.train_pre_nms_top_k,
             "test_pre_nms_top_k": self.test_pre_nms_top_k,
             "max_proposals": self.max_proposals,
+            "rpn_num_samples": self.rpn_num_samples,
+            "rcnn_num_samples": self.rcnn_num_samples,
             "score_threshold": self.score_threshold,
             "nms_iou_threshold": self.nms_iou_threshold,
             "max_detections": self.max_detections,
