@@ -349,9 +349,9 @@ def multilevel_roi_align(
     Example:
     >>> import numpy as np
     >>> features = [np.ones((1, 64 // s, 64 // s, 2), "float32") * s for s in (4, 8, 16, 32)]
-    >>> boxes = np.array([[[0, 0, 20, 20], [0, 0, 60, 60]]], "float32")
+    >>> boxes = np.array([[[0, 0, 20, 20], [0, 0, 120, 120]]], "float32")  # levels 0, 1
     >>> pooled = multilevel_roi_align(features, boxes, output_size=7)
-    >>> pooled.shape, float(pooled[0, 0, 3, 3, 0]), float(pooled[0, 1, 3, 3, 0])
+    >>> tuple(pooled.shape), float(pooled[0, 0, 3, 3, 0]), float(pooled[0, 1, 3, 3, 0])
     ((1, 2, 7, 7, 2), 4.0, 8.0)
     """
     output_size = _pair(output_size, "output_size")
@@ -393,7 +393,7 @@ class MultiLevelRoIAlign(keras.layers.Layer):
     >>> import numpy as np
     >>> layer = MultiLevelRoIAlign(output_size=7, strides=(4, 8))
     >>> features = [np.zeros((2, 16, 16, 8), "float32"), np.zeros((2, 8, 8, 8), "float32")]
-    >>> layer(features, np.zeros((2, 5, 4), "float32")).shape
+    >>> tuple(layer(features, np.zeros((2, 5, 4), "float32")).shape)
     (2, 5, 7, 7, 8)
     """
 
