@@ -137,3 +137,56 @@ def test_arguments_are_validated():
         nms(boxes, scores, 0.5, max_output_size=0)
     with pytest.raises(ValueError, match=r"Received: iou_threshold=1\.5"):
         nms(boxes, scores, 1.5, max_output_size=2)
+
+
+def test_pooling_and_nms_convert_to_tflite_builtins_and_run_the_same():
+    """A tiny model with `MultiLevelRoIAlign` and `batched_nms`: TFLITE_BUILTINS only."""
+    import keras
+
+    from hrnet_keras.detection.roi_align import MultiLevelRoIAlign
+
+    interpreter_module = pytest.importorskip("ai_edge_litert.interpreter")
+
+    class GroupNMS(keras.layers.Layer):
+        def call(self, boxes, scores, groups):
+            return batched_nms(boxes, scores, groups, 0.5, max_output_size=8)
+
+    count = 12
+    inputs = [
+        keras.Input((16, 16, 4), batch_size=1),
+        keras.Input((8, 8, 4), batch_size=1),
+        keras.Input((count, 4), batch_size=1),
+        keras.Input((count,), batch_size=1),
+        keras.Input((count,), batch_size=1, dtype="int32"),
+    ]
+    pooled = MultiLevelRoIAlign(5, strides=(4, 8))(inputs[:2], inputs[2])
+    indices, valid = GroupNMS()(*inputs[2:])
+    model = keras.Model(inputs, {"pooled": pooled, "indices": indices, "valid": valid})
+
+    @tf.function
+    def serve(p2, p3, boxes, scores, groups):
+        return model([p2, p3, boxes, scores, groups])
+
+    concrete = serve.get_concrete_function(*[tf.TensorSpec(t.shape, t.dtype) for t in model.inputs])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interpreter = interpreter_module.Interpreter(model_content=converter.convert())
+    interpreter.allocate_tensors()
+
+    rng = np.random.default_rng(9)
+    boxes, scores = _random_case(rng, count, ties=True)
+    boxes = boxes * 0.4  # inside the 64-pixel image, on both levels
+    scores[-2:] = -np.inf
+    values = [
+        rng.standard_normal((1, 16, 16, 4)).astype("float32"),
+        rng.standard_normal((1, 8, 8, 4)).astype("float32"),
+        boxes[None],
+        scores[None],
+        rng.integers(0, 3, (1, count)).astype("int32"),
+    ]
+    expected = model(values)
+    runner = interpreter.get_signature_runner()
+    got = runner(**dict(zip(["p2", "p3", "boxes", "scores", "groups"], values)))
+    np.testing.assert_allclose(got["pooled"], expected["pooled"], atol=1e-5)
+    np.testing.assert_array_equal(got["indices"], expected["indices"])
+    np.testing.assert_array_equal(got["valid"], expected["valid"])
