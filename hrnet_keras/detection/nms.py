@@ -5,10 +5,11 @@ builtin (`combined_non_max_suppression` and V5 have neither; `non_max_suppressio
 suppresses at `IoU >= threshold` and drops zero-area boxes, unlike torchvision). Boxes are
 xyxy: IoU is symmetric in the two axes, so they go to the op's yxyx slots unchanged.
 
-Two quirks of the op shape the code: its XLA kernel needs at least `max_output_size` boxes
-and crashes on zero boxes, so every call appends `max_output_size` padding rows (score
-`-inf`, never selected); and past the valid count XLA fills indices with arbitrary rows,
-so padded output rows are set to index 0 here.
+Three quirks of the op shape the code: its XLA kernel needs at least `max_output_size`
+boxes and crashes on zero boxes, so every call appends `max_output_size` padding rows
+(score `-inf`, never selected); past the valid count XLA fills indices with arbitrary rows,
+so padded output rows are set to index 0 here; and XLA orders equal scores arbitrarily, so
+the boxes are sorted here (stably) and the op only sees distinct ranks.
 """
 
 import tensorflow as tf
@@ -43,18 +44,28 @@ def _sanitize(boxes, scores):
 
 
 def _nms_single(boxes, scores, iou_threshold, max_output_size, score_threshold):
+    # XLA's kernel orders equal scores arbitrarily; sorting here (stable, so the lower index
+    # first, as torchvision's sort) and handing the op distinct ranks makes ties
+    # deterministic and the same everywhere.
+    order = tf.argsort(scores, direction="DESCENDING", stable=True)
+    count = tf.shape(scores)[0]
+    ranks = tf.cast(count - tf.range(count), tf.float32)
+    ranks = tf.where(tf.gather(scores, order) > score_threshold, ranks, NEG_INF)
     padding = max_output_size
-    boxes = tf.concat([boxes, tf.zeros((padding, 4), boxes.dtype)], axis=0)
-    scores = tf.concat([scores, tf.fill([padding], NEG_INF)], axis=0)
-    indices, count = tf.raw_ops.NonMaxSuppressionV4(
+    boxes = tf.concat([tf.gather(boxes, order), tf.zeros((padding, 4), boxes.dtype)], axis=0)
+    ranks = tf.concat([ranks, tf.fill([padding], NEG_INF)], axis=0)
+    selected, num_valid = tf.raw_ops.NonMaxSuppressionV4(
         boxes=boxes,
-        scores=scores,
+        scores=ranks,
         max_output_size=max_output_size,
         iou_threshold=float(iou_threshold),
-        score_threshold=float(score_threshold),
+        score_threshold=NEG_INF,
         pad_to_max_output_size=True,
     )
-    valid = tf.range(max_output_size) < count
+    valid = tf.range(max_output_size) < num_valid
+    # Padding rows may point past `order`: clip before the gather, then set them to 0.
+    selected = tf.minimum(tf.where(valid, selected, 0), tf.maximum(count - 1, 0))
+    indices = tf.gather(tf.concat([order, [0]], axis=0), selected)
     return tf.where(valid, indices, 0), valid
 
 

@@ -35,7 +35,6 @@ cell), which dominates memory; see `roi_align`'s docstring for measured times.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 DEFAULT_WINDOW = (32, 64)
@@ -214,8 +213,7 @@ def _flatten_levels(features):
         offset = offset + h * w
         flats.append(ops.reshape(feature, (ops.shape(feature)[0], -1, feature.shape[-1])))
     flat = flats[0] if len(flats) == 1 else ops.concatenate(flats, axis=1)
-    stack = ops.stack if any(not isinstance(v, int) for v in heights + widths) else np.array
-    return flat, [ops.cast(stack(v), "int32") for v in (heights, widths, offsets)]
+    return flat, (heights, widths, offsets)
 
 
 def roi_align(
@@ -299,10 +297,10 @@ def level_of_boxes(boxes, num_levels=4, finest_scale=56):
     boxes = ops.cast(boxes, "float32")
     area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
     scale = ops.sqrt(ops.maximum(area, 0.0)) / float(finest_scale) + 1e-6
-    level = ops.zeros_like(scale, dtype="int32")
-    for k in range(1, num_levels):
-        level = level + ops.cast(scale >= float(2**k), "int32")
-    return level
+    if num_levels == 1:
+        return ops.zeros(ops.shape(scale), dtype="int32")
+    passed = [ops.cast(scale >= float(2**k), "int32") for k in range(1, num_levels)]
+    return sum(passed[1:], passed[0])
 
 
 def _as_level_list(features, num_levels):
@@ -349,9 +347,9 @@ def multilevel_roi_align(
     Example:
     >>> import numpy as np
     >>> features = [np.ones((1, 64 // s, 64 // s, 2), "float32") * s for s in (4, 8, 16, 32)]
-    >>> boxes = np.array([[[0, 0, 20, 20], [0, 0, 60, 60]]], "float32")
+    >>> boxes = np.array([[[0, 0, 20, 20], [0, 0, 120, 120]]], "float32")  # levels 0, 1
     >>> pooled = multilevel_roi_align(features, boxes, output_size=7)
-    >>> pooled.shape, float(pooled[0, 0, 3, 3, 0]), float(pooled[0, 1, 3, 3, 0])
+    >>> tuple(pooled.shape), float(pooled[0, 0, 3, 3, 0]), float(pooled[0, 1, 3, 3, 0])
     ((1, 2, 7, 7, 2), 4.0, 8.0)
     """
     output_size = _pair(output_size, "output_size")
@@ -367,8 +365,16 @@ def multilevel_roi_align(
         level = ops.zeros(ops.shape(boxes)[:-1], dtype="int32")
     else:
         level = level_of_boxes(boxes, len(features), finest_scale)
-    scales = ops.convert_to_tensor(np.array(scales, "float32"))
-    level_info = [ops.take(v, level, axis=0) for v in (heights, widths, offsets, scales)]
+
+    # Selects rather than a gather from a table: small, and TFLite keeps them builtin.
+    def per_roi(values, dtype):
+        picked = ops.zeros(ops.shape(level), dtype)
+        for k, value in enumerate(values):
+            picked = ops.where(level == k, ops.cast(value, dtype), picked)
+        return picked
+
+    level_info = [per_roi(v, "int32") for v in (heights, widths, offsets)]
+    level_info.append(per_roi(scales, "float32"))
     pooled = _pool(flat, boxes, level_info, output_size, int(sampling_ratio), bool(aligned), window)
     return ops.cast(pooled, ops.convert_to_tensor(features[0]).dtype)
 
@@ -393,7 +399,7 @@ class MultiLevelRoIAlign(keras.layers.Layer):
     >>> import numpy as np
     >>> layer = MultiLevelRoIAlign(output_size=7, strides=(4, 8))
     >>> features = [np.zeros((2, 16, 16, 8), "float32"), np.zeros((2, 8, 8, 8), "float32")]
-    >>> layer(features, np.zeros((2, 5, 4), "float32")).shape
+    >>> tuple(layer(features, np.zeros((2, 5, 4), "float32")).shape)
     (2, 5, 7, 7, 8)
     """
 
