@@ -11,8 +11,8 @@ def tiny_pyramid(channels=8, name="tiny_pyramid"):
     levels = {"P2": keras.layers.Conv2D(channels, 3, padding="same", name="p2")(x)}
     for level in range(3, 7):
         x = keras.layers.Conv2D(channels, 3, strides=2, padding="same", name=f"down{level}")(x)
-        x = keras.layers.ReLU()(x)
         levels[f"P{level}"] = x
+        x = keras.layers.ReLU()(x)
     return keras.Model(images, levels, name=name)
 
 
