@@ -13,6 +13,21 @@ LOSS_NAMES = ("rpn_cls", "rpn_bbox", "rcnn_cls", "rcnn_bbox")
 SIZE_DIVISOR = 32
 
 
+def _scale_for_replicas(loss):
+    """Each replica's loss over the replica count, as Keras scales compiled losses.
+
+    Gradients are summed over replicas, so this gives the mean over replicas of per-replica
+    averages, which is what mmdetection's distributed training optimises.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / replicas
+    return loss
+
+
 @keras.saving.register_keras_serializable(package="hrnet_keras")
 class FasterRCNN(keras.Model):
     """Faster R-CNN with mmdetection v2's settings: an RPN over P2..P6, a box head over P2..P5.
@@ -45,6 +60,8 @@ class FasterRCNN(keras.Model):
         score_threshold: least score of a detection.
         nms_iou_threshold: per-class NMS threshold of the detections.
         max_detections: detections per image.
+        norm_eval: run the backbone's batch norm in inference mode while training (moving
+            statistics frozen, scales and offsets still trained), mmdetection's `norm_eval`.
         seed: seed of the anchor and RoI samplers.
 
     Call arguments:
@@ -74,6 +91,7 @@ class FasterRCNN(keras.Model):
         score_threshold=0.05,
         nms_iou_threshold=0.5,
         max_detections=100,
+        norm_eval=False,
         seed=None,
         **kwargs,
     ):
@@ -101,6 +119,7 @@ class FasterRCNN(keras.Model):
         self.score_threshold = score_threshold
         self.nms_iou_threshold = nms_iou_threshold
         self.max_detections = max_detections
+        self.norm_eval = norm_eval
         self.seed = seed
         self.level_names = [f"P{s.bit_length() - 1}" for s in self.strides]
         missing = [n for n in self.level_names if n not in backbone.output]
@@ -136,7 +155,7 @@ class FasterRCNN(keras.Model):
     def _first_stage(self, inputs, training):
         """Pyramid, RPN outputs, anchors and proposals: what both stages and losses share."""
         images, image_shape = self._images_and_shape(inputs)
-        pyramid = self.backbone(images, training=training)
+        pyramid = self.backbone(images, training=training and not self.norm_eval)
         levels = [pyramid[n] for n in self.level_names]
         scores, deltas = self.rpn_head(levels)
         sizes = [(ops.shape(x)[1], ops.shape(x)[2]) for x in levels]
@@ -222,7 +241,7 @@ class FasterRCNN(keras.Model):
         total = ops.sum(ops.stack(list(losses.values())))
         for extra in self.losses:
             total = total + ops.cast(ops.sum(extra), total.dtype)
-        return total
+        return _scale_for_replicas(total)
 
     def get_config(self):
         return {
@@ -241,6 +260,7 @@ class FasterRCNN(keras.Model):
             "score_threshold": self.score_threshold,
             "nms_iou_threshold": self.nms_iou_threshold,
             "max_detections": self.max_detections,
+            "norm_eval": self.norm_eval,
             "seed": self.seed,
             "name": self.name,
             "trainable": self.trainable,

@@ -18,6 +18,7 @@ def faster_rcnn(
     bn_momentum=0.9,
     bn_epsilon=1e-5,
     sync_bn=False,
+    norm_eval=True,
     name=None,
     **detector_kwargs,
 ):
@@ -33,6 +34,8 @@ def faster_rcnn(
         weights: None, a `.keras` / `.weights.h5` file or a PyTorch checkpoint.
         channels: channels of every pyramid level.
         upsample, align_corners, bn_momentum, bn_epsilon, sync_bn: as `hrnetv2p`.
+        norm_eval: train with the backbone's batch-norm statistics frozen, as mmdetection's
+            HRNet does by default.
         name: the model's name.
         **detector_kwargs: the other arguments of `hrnet_keras.detection.FasterRCNN`
             (thresholds, proposal counts, sampler sizes, `seed`).
@@ -63,6 +66,7 @@ def faster_rcnn(
     model = FasterRCNN(
         neck,
         num_classes,
+        norm_eval=norm_eval,
         name=name or f"faster_rcnn_{neck.name}",
         **detector_kwargs,
     )

@@ -8,6 +8,7 @@ def tiny_pyramid(channels=8, name="tiny_pyramid"):
     """A small stand-in for `hrnetv2p`: strided convs giving P2..P6 of `channels` channels."""
     images = keras.Input((None, None, 3))
     x = keras.layers.Conv2D(channels, 4, strides=4, name="stem")(images)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
     levels = {"P2": keras.layers.Conv2D(channels, 3, padding="same", name="p2")(x)}
     for level in range(3, 7):
         x = keras.layers.Conv2D(channels, 3, strides=2, padding="same", name=f"down{level}")(x)

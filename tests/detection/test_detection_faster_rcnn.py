@@ -90,6 +90,10 @@ def test_fit_step_reports_the_four_losses(batch):
         if np.array_equal(a, np.asarray(v))
     ]
     assert not unchanged
+    # evaluate() runs the inference call; the loss recomputes the training outputs.
+    scores = detector.evaluate(images, targets, batch_size=2, verbose=0, return_dict=True)
+    assert set(scores) == {"loss", *LOSS_NAMES}
+    assert all(np.isfinite(v) and v > 0 for v in scores.values())
 
 
 def test_empty_ground_truth_trains_without_nan(model):
@@ -112,6 +116,15 @@ def test_keras_file_round_trip(model, batch, tmp_path):
     expected, actual = model(images), restored(images)
     for key in expected:
         np.testing.assert_allclose(np.asarray(actual[key]), np.asarray(expected[key]), atol=1e-5)
+
+
+@pytest.mark.parametrize("norm_eval", [False, True])
+def test_norm_eval_freezes_backbone_statistics(batch, norm_eval):
+    detector = FasterRCNN(tiny_pyramid(), 3, norm_eval=norm_eval, **SMALL)
+    moving_mean = detector.backbone.get_layer("stem_bn").moving_mean
+    before = np.asarray(moving_mean).copy()
+    detector(batch[0], training=True)
+    assert np.array_equal(before, np.asarray(moving_mean)) == norm_eval
 
 
 def test_arguments_are_checked():
