@@ -71,6 +71,13 @@ class FasterRCNN(keras.Model):
     Returns:
         At inference, a dict `"boxes"` `(B, max_detections, 4)` xyxy input pixels,
         `"scores"`, `"labels"` int32 (-1 padding) and `"num_detections"` `(B,)`.
+
+    Example:
+    >>> import numpy as np
+    >>> from hrnet_keras.models import hrnetv2p
+    >>> model = FasterRCNN(hrnetv2p(width=8, channels=16), num_classes=3, fc_channels=32)
+    >>> sorted(model(np.zeros((1, 64, 64, 3), "float32")))
+    ['boxes', 'labels', 'num_detections', 'scores']
     """
 
     def __init__(
