@@ -1,1 +1,30 @@
-"""Object detection with HRNetV2p: Faster R-CNN layers, model and COCO evaluation."""
+"""Two-stage object detection (Faster R-CNN) on HRNetV2p feature pyramids: ops, model,
+COCO data pipeline and COCO evaluation."""
+
+from hrnet_keras.detection.anchors import base_anchors, level_anchors, multilevel_anchors
+from hrnet_keras.detection.assigner import max_iou_assign
+from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
+from hrnet_keras.detection.faster_rcnn import FasterRCNN
+from hrnet_keras.detection.postprocess import detections_from_rois
+from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
+from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
+from hrnet_keras.detection.sampler import random_sample
+
+__all__ = [
+    "FasterRCNN",
+    "RPNHead",
+    "RoIBoxHead",
+    "base_anchors",
+    "clip_boxes",
+    "decode_boxes",
+    "detections_from_rois",
+    "encode_boxes",
+    "generate_proposals",
+    "level_anchors",
+    "max_iou_assign",
+    "multilevel_anchors",
+    "random_sample",
+    "rcnn_loss",
+    "rpn_loss",
+    "sample_rois",
+]

@@ -10,6 +10,7 @@ Example:
 from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.complexity import multiply_adds
+from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.fold_batch_norm import fold_batch_norm
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
@@ -23,6 +24,7 @@ __all__ = [
     "HRNetBackbone",
     "HRNetOptions",
     "HRNetSpec",
+    "faster_rcnn",
     "fold_batch_norm",
     "hrnet_backbone",
     "hrnet_classifier",

@@ -1,0 +1,204 @@
+"""The R-CNN box head: RoIAlign over P2..P5, two shared fc layers, classes and class deltas.
+
+Also its training side: the RoIs sampled from the proposals and the ground truth, and the
+losses, as mmdetection v2's `StandardRoIHead` with a `Shared2FCBBoxHead`.
+"""
+
+import keras
+from keras import ops
+
+from hrnet_keras.detection.assigner import max_iou_assign
+from hrnet_keras.detection.box_coder import encode_boxes
+from hrnet_keras.detection.roi_align import MultiLevelRoIAlign
+from hrnet_keras.detection.sampler import random_sample
+
+RCNN_STDS = (0.1, 0.1, 0.2, 0.2)
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class RoIBoxHead(keras.layers.Layer):
+    """Shared2FC box head: RoIAlign, flatten, fc + ReLU twice, then `fc_cls` and `fc_reg`.
+
+    `fc_cls` has `num_classes + 1` outputs with the background LAST (mmdetection's order);
+    `fc_reg` has `4 * num_classes` class-specific deltas, class `k` in `4k .. 4k + 3`. The
+    pooled features flatten in `(height, width, channels)` order.
+
+    Args:
+        num_classes: object classes, background excluded.
+        roi_size: RoIAlign output size.
+        strides: strides of the pooled levels (P2..P5).
+        finest_scale: `level_of_boxes`' scale of the finest level.
+        fc_channels: width of the two shared fc layers.
+        sampling_ratio: RoIAlign samples per bin (0: adaptive).
+        aligned: RoIAlign's half-pixel alignment.
+
+    Call arguments:
+        features: a list of `(B, H_l, W_l, C)` levels, one per stride.
+        rois: `(B, R, 4)` xyxy boxes in input pixels.
+
+    Returns:
+        `(class_logits, box_deltas)`: `(B, R, num_classes + 1)` and `(B, R, 4 * num_classes)`.
+    """
+
+    def __init__(
+        self,
+        num_classes,
+        *,
+        roi_size=7,
+        strides=(4, 8, 16, 32),
+        finest_scale=56,
+        fc_channels=1024,
+        sampling_ratio=0,
+        aligned=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.roi_size = roi_size
+        self.strides = tuple(strides)
+        self.finest_scale = finest_scale
+        self.fc_channels = fc_channels
+        self.sampling_ratio = sampling_ratio
+        self.aligned = aligned
+        self.roi_align = MultiLevelRoIAlign(
+            roi_size, self.strides, finest_scale, sampling_ratio, aligned, name="roi_align"
+        )
+        # mmdetection: Xavier-uniform shared fcs, N(0, 0.01) scores, N(0, 0.001) deltas.
+        self.shared_fc1 = keras.layers.Dense(fc_channels, activation="relu", name="shared_fc1")
+        self.shared_fc2 = keras.layers.Dense(fc_channels, activation="relu", name="shared_fc2")
+        self.fc_cls = keras.layers.Dense(
+            num_classes + 1,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+            name="fc_cls",
+        )
+        self.fc_reg = keras.layers.Dense(
+            4 * num_classes,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.001),
+            name="fc_reg",
+        )
+
+    def build(self, input_shape):
+        feature_shapes, _ = input_shape
+        channels = feature_shapes[0][-1]
+        self.shared_fc1.build((None, None, self.roi_size * self.roi_size * channels))
+        self.shared_fc2.build((None, None, self.fc_channels))
+        self.fc_cls.build((None, None, self.fc_channels))
+        self.fc_reg.build((None, None, self.fc_channels))
+        self.built = True
+
+    def call(self, inputs):
+        features, rois = inputs
+        pooled = self.roi_align(list(features), rois)
+        batch, count = ops.shape(rois)[0], ops.shape(rois)[1]
+        x = ops.reshape(pooled, (batch, count, -1))
+        x = self.shared_fc2(self.shared_fc1(x))
+        return self.fc_cls(x), self.fc_reg(x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "roi_size": self.roi_size,
+            "strides": self.strides,
+            "finest_scale": self.finest_scale,
+            "fc_channels": self.fc_channels,
+            "sampling_ratio": self.sampling_ratio,
+            "aligned": self.aligned,
+        }
+
+
+def sample_rois(
+    proposals,
+    proposal_valid,
+    targets,
+    *,
+    num_classes,
+    seed=None,
+    num_samples=512,
+    positive_fraction=0.25,
+    iou_threshold=0.5,
+):
+    """The RoIs that train the box head, with their class and box targets.
+
+    The valid ground-truth boxes (crowd excluded) join the proposals as candidates; these are
+    assigned with IoU 0.5 (no low-quality matches) and `num_samples` are drawn with up to
+    `positive_fraction` positives.
+
+    Args:
+        proposals: `(B, P, 4)` RPN proposals.
+        proposal_valid: `(B, P)` bool.
+        targets: dict of `"boxes"` `(B, M, 4)`, `"labels"` `(B, M)` (-1 padding) and
+            optionally `"crowd"` `(B, M)`.
+        num_classes: the background label is `num_classes`.
+        seed: a `keras.random.SeedGenerator` for the sampler.
+        num_samples, positive_fraction: the sampler's settings.
+        iou_threshold: positive from, negative below this IoU.
+
+    Returns:
+        A dict of `(B, num_samples)` tensors: `"rois"` `(..., 4)`, `"labels"` int32 (the
+        background for negatives and padding), `"box_targets"` `(..., 4)` deltas with the
+        R-CNN stds, `"positive"` and `"valid"` bool.
+    """
+    gt_boxes = ops.cast(targets["boxes"], "float32")
+    gt_labels = ops.cast(targets["labels"], "int32")
+    gt_valid = gt_labels >= 0
+    crowd = targets.get("crowd")
+    real = gt_valid if crowd is None else ops.logical_and(gt_valid, ops.logical_not(crowd))
+    candidates = ops.concatenate([gt_boxes, ops.cast(proposals, "float32")], axis=1)
+    candidate_valid = ops.concatenate([real, ops.cast(proposal_valid, "bool")], axis=1)
+    labels, matched = max_iou_assign(
+        candidates,
+        gt_boxes,
+        gt_valid,
+        pos_iou_thr=iou_threshold,
+        neg_iou_thr=iou_threshold,
+        min_pos_iou=iou_threshold,
+        match_low_quality=False,
+        gt_crowd=crowd,
+        candidate_valid=candidate_valid,
+    )
+    sample = random_sample(labels, num_samples, positive_fraction, seed=seed)
+    index = sample["indices"]
+    rois = ops.stop_gradient(ops.take_along_axis(candidates, index[..., None], axis=1))
+    gt_index = ops.take_along_axis(matched, index, axis=1)
+    positive = sample["positive"]
+    roi_labels = ops.where(positive, ops.take_along_axis(gt_labels, gt_index, axis=1), num_classes)
+    matched_boxes = ops.take_along_axis(gt_boxes, gt_index[..., None], axis=1)
+    box_targets = ops.where(positive[..., None], encode_boxes(rois, matched_boxes, RCNN_STDS), 0.0)
+    return {
+        "rois": rois,
+        "labels": roi_labels,
+        "box_targets": ops.stop_gradient(box_targets),
+        "positive": positive,
+        "valid": sample["valid"],
+    }
+
+
+def rcnn_loss(class_logits, box_deltas, samples, num_classes):
+    """Softmax cross-entropy over the sampled RoIs and L1 over the positives' class deltas.
+
+    Both are divided by the number of sampled RoIs of the batch (mmdetection v2's
+    `BBoxHead.loss`).
+
+    Args:
+        class_logits: `(B, R, num_classes + 1)`.
+        box_deltas: `(B, R, 4 * num_classes)`.
+        samples: `sample_rois`' dict.
+        num_classes: object classes.
+
+    Returns:
+        `(classification_loss, box_loss)`, scalars.
+    """
+    weight = ops.cast(samples["valid"], "float32")
+    count = ops.maximum(ops.sum(weight), 1.0)
+    labels = samples["labels"]
+    cross_entropy = ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+    classification = ops.sum(cross_entropy * weight) / count
+    batch, rois = ops.shape(box_deltas)[0], ops.shape(box_deltas)[1]
+    deltas = ops.reshape(box_deltas, (batch, rois, num_classes, 4))
+    label_index = ops.clip(labels, 0, num_classes - 1)[..., None, None]
+    picked = ops.take_along_axis(deltas, label_index, axis=2)[:, :, 0, :]
+    positive = samples["positive"][..., None]
+    difference = ops.abs(picked - samples["box_targets"])
+    box = ops.sum(ops.where(positive, difference, 0.0)) / count
+    return classification, box
