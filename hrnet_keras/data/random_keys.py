@@ -18,12 +18,15 @@ def example_key(seed, epoch, index):
     >>> key == example_key(0, 1, 5).numpy().tolist(), key == example_key(0, 2, 5).numpy().tolist()
     (True, False)
     """
+    # fold_in hashes its argument's bytes: cast so that Python ints give the stream's keys.
+    epoch, index = tf.cast(epoch, tf.int64), tf.cast(index, tf.int64)
     key = tf.random.experimental.stateless_fold_in(tf.constant([seed, 0], tf.int64), epoch)
     return tf.random.experimental.stateless_fold_in(key, index)
 
 
 def epoch_order(seed, epoch, count):
     """The permutation of `range(count)` (int64) that epoch `epoch` visits."""
+    epoch = tf.cast(epoch, tf.int64)
     epoch_seed = tf.random.experimental.stateless_fold_in(tf.constant([seed, 1], tf.int64), epoch)
     return tf.random.experimental.stateless_shuffle(
         tf.range(count, dtype=tf.int64), seed=epoch_seed

@@ -31,7 +31,7 @@ from hrnet_keras.models.options import (
 
 # Until the shared data layer holds them, the ImageNet statistics live with the segmentation
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
-from hrnet_keras.segmentation.config import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 # The builders a `ModelConfig.builder` may name.
 BUILDERS = {
