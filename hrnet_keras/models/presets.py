@@ -17,6 +17,9 @@ Example:
 import dataclasses
 import math
 
+# Until the shared data layer holds them, the ImageNet statistics live with the segmentation
+# config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
+from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
@@ -28,10 +31,6 @@ from hrnet_keras.models.options import (
     SEGMENTATION_DEFAULTS,
     TRAINING_KEYWORDS,
 )
-
-# Until the shared data layer holds them, the ImageNet statistics live with the segmentation
-# config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
-from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 # The builders a `ModelConfig.builder` may name.
 BUILDERS = {
