@@ -1,11 +1,17 @@
-"""Shared fixtures (the PyTorch-before-TensorFlow import order is set in ../conftest.py)."""
+"""Shared fixtures and the helpers folder (the PyTorch-before-TensorFlow import order is set in
+../conftest.py)."""
 
 import pathlib
+import sys
 
 import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+# Test modules are imported by path (importlib mode: basenames may repeat across the folders
+# that mirror the package); the helpers they share live in one folder, importable by name.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "helpers"))
 
 
 @pytest.fixture(scope="session")

@@ -246,8 +246,8 @@ def _parse_value(text, current, key):
         current is not None
         and value is not None
         and not isinstance(value, type(current))
-        # A width may be an int or a name such as 18-small-v2.
-        and not (key.split(".")[-1] == "width" and isinstance(value, str))
+        # A width may be an int or a name such as 18-small-v2, whichever the recipe had.
+        and not (key.split(".")[-1] == "width" and isinstance(value, (int, str)))
     ):
         raise ValueError(
             f"`--set {key}` expects a {type(current).__name__}. Received: {key}={text}"

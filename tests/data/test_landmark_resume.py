@@ -13,7 +13,7 @@ from keras_test_helpers import weights_file_arrays
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-RUNNER = os.path.join(HERE, "landmark_run.py")
+RUNNER = os.path.join(ROOT, "tests", "helpers", "landmark_run.py")
 TIMEOUT = 300
 
 

@@ -367,8 +367,8 @@ def test_state_dict_in_mmdet_layout_round_trips(model, images):
 
 @pytest.mark.slow
 def test_reference_does_not_import_tensorflow():
-    here = pathlib.Path(__file__).resolve().parent
-    path = os.pathsep.join([str(here), str(here.parent), os.environ.get("PYTHONPATH", "")])
+    helpers = pathlib.Path(__file__).resolve().parents[1] / "helpers"
+    path = os.pathsep.join([str(helpers), os.environ.get("PYTHONPATH", "")])
     code = "import sys, torch_faster_rcnn_reference; print('tensorflow' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],

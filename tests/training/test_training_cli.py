@@ -10,7 +10,7 @@ from PIL import Image
 from hrnet_keras.cli import main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RECIPE = os.path.join(HERE, "toy_recipe.py")
+RECIPE = os.path.join(os.path.dirname(HERE), "helpers", "toy_recipe.py")
 
 
 @pytest.fixture(autouse=True)

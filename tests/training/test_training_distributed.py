@@ -14,13 +14,14 @@ from keras_test_helpers import weights_file_arrays
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-RUNNER = os.path.join(HERE, "distributed_runner.py")
-RECIPE = os.path.join(HERE, "toy_recipe.py")
+HELPERS = os.path.join(ROOT, "tests", "helpers")
+RUNNER = os.path.join(HELPERS, "distributed_runner.py")
+RECIPE = os.path.join(HELPERS, "toy_recipe.py")
 TIMEOUT = 240
 
 
 def _env(**extra):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.pathsep.join([ROOT, HERE]))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.pathsep.join([ROOT, HELPERS]))
     env.pop("TF_CONFIG", None)
     env.update(extra)
     return env

@@ -22,7 +22,7 @@ from hrnet_keras.models.presets import (
 )
 from hrnet_keras.training import ModelConfig, load_recipe
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SMALL = (64, 64, 3)
 
 # Torch momentum in each official codebase (Keras momentum = 1 - it): cls_hrnet.py and timm
