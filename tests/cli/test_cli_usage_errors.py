@@ -13,7 +13,7 @@ from hrnet_keras.training import Recipe
 from hrnet_keras.training.run_folder import write_run_files
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TOY = str(ROOT / "tests" / "training" / "toy_recipe.py")
+TOY = str(ROOT / "tests" / "helpers" / "toy_recipe.py")
 VOC = str(ROOT / "recipes" / "voc_sample_tiny.py")
 WFLW = str(ROOT / "recipes" / "wflw_samples_tiny.py")
 W = "{tmp}/w.weights.h5"  # exists (empty: every case fails before reading it)

@@ -31,7 +31,7 @@ def _run(data_dir, model_dir, *kill):
 
 
 @pytest.mark.slow
-def test_a_landmark_run_killed_mid_epoch_resumes_to_the_uninterruptedweights_file_arrays(
+def test_a_landmark_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(
     shared_data, tmp_path
 ):
     data_dir = shared_data / "faces" / "wflw"

@@ -87,7 +87,7 @@ def _run_cluster(tmp_path, *extra, timeout=TIMEOUT):
     return results
 
 
-def test_two_workers_train_to_identicalweights_file_arrays(tmp_path):
+def test_two_workers_train_to_identical_weights(tmp_path):
     for index, (returncode, stdout, stderr) in enumerate(_run_cluster(tmp_path)):
         assert returncode == 0, f"worker {index} failed:\n{stdout}\n{stderr[-3000:]}"
     first, second = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
