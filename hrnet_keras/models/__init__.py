@@ -12,10 +12,12 @@ from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.complexity import multiply_adds
 from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.fold_batch_norm import fold_batch_norm
+from hrnet_keras.models.fpn import fpn, resnet_fpn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
 from hrnet_keras.models.options import HRNetOptions
+from hrnet_keras.models.resnet import ResNetBackbone
 from hrnet_keras.models.spec import PUBLISHED_WIDTHS, SMALL_VARIANTS, HRNetSpec, hrnet_spec
 
 __all__ = [
@@ -24,8 +26,10 @@ __all__ = [
     "HRNetBackbone",
     "HRNetOptions",
     "HRNetSpec",
+    "ResNetBackbone",
     "faster_rcnn",
     "fold_batch_norm",
+    "fpn",
     "hrnet_backbone",
     "hrnet_classifier",
     "hrnet_spec",
@@ -34,6 +38,7 @@ __all__ = [
     "hrnetv2",
     "hrnetv2p",
     "multiply_adds",
+    "resnet_fpn",
 ]
 
 
