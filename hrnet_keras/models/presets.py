@@ -21,6 +21,7 @@ import math
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 from hrnet_keras.models.classifier import hrnet_classifier
+from hrnet_keras.models.fpn import resnet_fpn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
@@ -51,7 +52,7 @@ class Family:
         builder: the `hrnet_keras.models` builder of its models.
         options: the `HRNetOptions` its checkpoints were trained with (upsample,
             align_corners, bn_momentum, bn_epsilon).
-        kind: the `hrnet-keras convert --model` kind of its checkpoints.
+        kind: the `hrnet-keras convert --model` kind of its checkpoints, or None.
         source: where its checkpoints are published.
         mean / std: input normalisation of RGB / 255.
     """
@@ -119,6 +120,17 @@ DETECTION = Family(
     source="open-mmlab/mmdetection (configs/hrnet), backbone and HRFPN neck",
 )
 FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION)
+# The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
+# and nearest top-down upsampling: the options of its HRNet detectors. Its checkpoints port
+# through `hrnet_keras.convert.resnet`, not a `hrnet-keras convert` kind, hence outside
+# `FAMILIES`.
+RESNET_DETECTION = Family(
+    "resnet detection",
+    resnet_fpn,
+    DETECTION_DEFAULTS,
+    kind=None,
+    source="open-mmlab/mmdetection (configs/faster_rcnn), torchvision ImageNet ResNet",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +140,7 @@ class Preset:
     Attributes:
         name: for example `"hrnet_w48_c"` or `"hrnetv2_w48_cityscapes"`.
         family: its `Family` (builder, options, normalisation, source).
-        width: see `hrnet_spec`.
+        width: see `hrnet_spec`; None for a ResNet.
         num_classes: classes or landmarks of the head; None without one.
         input_size: `(height, width)` at which its authors evaluate and measure it.
         params: trainable parameters of the official code (exact), or None where the authors
@@ -179,7 +191,9 @@ class Preset:
         >>> tuple(model.output.shape)
         (None, 16, 16, 19)
         """
-        arguments = {"width": self.width, **self.family.keywords()}
+        arguments = dict(self.family.keywords())
+        if self.width is not None:  # a ResNet has a depth, no HRNet width
+            arguments["width"] = self.width
         if self.num_classes is not None:
             arguments["num_classes"] = self.num_classes
         return self.family.builder(**{**arguments, **kwargs})
@@ -311,6 +325,14 @@ PRESETS = (
     _detector(32, _MMDET.format(32, "20200130-6e286425")),
     _detector(40, "faster_rcnn_hrnetv2_w40_fpn_1x_20190522-30502318.pth"),
     _detector(48, None),
+    Preset(
+        "resnet50_fpn",
+        RESNET_DETECTION,
+        None,
+        None,
+        (800, 1216),
+        note="ResNet-50 + FPN (stem, stage 1 frozen); the paper's 39.8M includes the R-CNN heads",
+    ),
 )
 
 
