@@ -79,22 +79,22 @@ class DetectorHeads:
 def _v1_to_v2(tensors, notes):
     """mmdetection 1.x's box head: background FIRST in `fc_cls`, and `fc_reg` has rows for
     it (4 * (K + 1)), which inference never reads. Moved last, and dropped."""
-    out = {}
+    out, dropped = {}, False
     classes = tensors.get(V1_BOX_PREFIX + "fc_cls.weight")
     rows = None if classes is None else classes.shape[0]
     for key, value in tensors.items():
         if not key.startswith(V1_BOX_PREFIX):
             out[key] = value
             continue
-        new = "roi_head." + key
         if key.startswith(V1_BOX_PREFIX + "fc_cls."):
             value = np.concatenate([value[1:], value[:1]], axis=0)
         elif key.startswith(V1_BOX_PREFIX + "fc_reg.") and rows and value.shape[0] == 4 * rows:
-            value = value[4:]
-        out[new] = value
+            # Otherwise left as it is, for the strict check to report its shape.
+            value, dropped = value[4:], True
+        out["roi_head." + key] = value
     notes.append(
         "mmdetection 1.x box head (bbox_head.*): background class moved from first to last "
-        "in fc_cls, its 4 regression rows dropped from fc_reg"
+        "in fc_cls" + (", its 4 regression rows dropped from fc_reg" if dropped else "")
     )
     return out
 
