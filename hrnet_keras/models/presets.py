@@ -21,6 +21,7 @@ import math
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 from hrnet_keras.models.classifier import hrnet_classifier
+from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
@@ -39,7 +40,11 @@ BUILDERS = {
     "hrnetv1h": hrnetv1h,
     "hrnetv2p": hrnetv2p,
     "hrnet_classifier": hrnet_classifier,
+    "faster_rcnn": faster_rcnn,
 }
+# The builders whose model has a separate backbone: `ModelConfig.backbone` and
+# `ModelConfig.backbone_weights` apply to them.
+BACKBONE_BUILDERS = frozenset({"faster_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
