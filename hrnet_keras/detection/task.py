@@ -35,7 +35,9 @@ BOX_METRICS = (
 class DetectionTask(Task):
     """Object detection with Faster R-CNN (`recipe.task` is a `DetectionConfig`).
 
-    The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None.
+    The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None. It
+    exports to SavedModel only: the served graph's resizing computes mmcv's sizes in float64
+    and its sizes are dynamic, which the TFLite converter's builtin ops do not take.
 
     Example:
     >>> from hrnet_keras.detection import DetectionConfig, DetectionTask
@@ -45,6 +47,8 @@ class DetectionTask(Task):
     >>> task.build_model().num_classes, task.build_loss()
     (2, None)
     """
+
+    export_formats = ("savedmodel",)
 
     def __init__(self, recipe):
         super().__init__(recipe)

@@ -58,7 +58,12 @@ USAGE_ERRORS = [
     (
         "export",
         [TINY, "--weights", "{tmp}/w.weights.h5", "--out", "x", *INT8],
-        "DetectionTask has no int8 calibration data",
+        "DetectionTask exports to savedmodel only (--format). Received: format='tflite'",
+    ),
+    (
+        "export",
+        [TINY, "--weights", "{tmp}/w.weights.h5", "--out", "x", "--format", "savedmodel", *INT8],
+        "--quantize and --heatmaps apply to --format tflite only",
     ),
 ]
 
