@@ -41,8 +41,9 @@ def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_
             `hrnetv2_w{width}_imagenet.keras` in the working directory, which
             `hrnet-keras convert hrnetv2_w{width}_imagenet_pretrained.pth
             hrnetv2_w{width}_imagenet.keras --model backbone` writes from the published
-            checkpoint (`--set model.backbone_weights=PATH` names another file, `=None` trains
-            from scratch).
+            checkpoint (with another `backbone`, `{backbone}_imagenet.keras`);
+            `--set model.backbone_weights=PATH` names another file, `=None` trains from
+            scratch.
 
     Returns:
         A `Recipe`.
@@ -59,8 +60,9 @@ def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_
             f"`schedule` must be one of {sorted(SCHEDULES)}. Received: schedule={schedule!r}"
         )
     epochs, boundaries = SCHEDULES[schedule]
-    if backbone_weights is None and backbone is None:
-        backbone_weights = f"hrnetv2_w{width}_imagenet.keras"
+    if backbone_weights is None:
+        name = f"hrnetv2_w{width}" if backbone is None else backbone
+        backbone_weights = f"{name}_imagenet.keras"
     return Recipe(
         task=DetectionConfig(layout="coco2017"),
         model=DETECTION.model_config(
