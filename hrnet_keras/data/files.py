@@ -35,3 +35,35 @@ def require_file(path, what="file"):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"The {what} {path!r} does not exist. Received: path={path!r}")
     return path
+
+
+def image_files(inputs):
+    """The image files that `inputs` names: files as they are, folders by `list_images`.
+
+    Args:
+        inputs: a path, or a list of paths of image files or folders.
+
+    Returns:
+        A list of paths (not empty).
+
+    Example:
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> open(os.path.join(folder, "a.jpg"), "w").close()
+    >>> [os.path.basename(p) for p in image_files([folder, os.path.join(folder, "a.jpg")])]
+    ['a.jpg', 'a.jpg']
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    paths = []
+    for item in inputs:
+        item = os.fspath(item)
+        if os.path.isdir(item):
+            paths += list_images(item)
+        elif os.path.isfile(item):
+            paths.append(item)
+        else:
+            raise FileNotFoundError(f"No image file or folder at {item!r}. Received: {item!r}")
+    if not paths:
+        raise ValueError(f"No images to predict on. Received: inputs={list(inputs)!r}")
+    return paths

@@ -43,6 +43,9 @@ BUILDERS = {
     "hrnet_classifier": hrnet_classifier,
     "faster_rcnn": faster_rcnn,
 }
+# The builders whose model has a separate backbone: `ModelConfig.backbone` and
+# `ModelConfig.backbone_weights` apply to them.
+BACKBONE_BUILDERS = frozenset({"faster_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
