@@ -72,6 +72,11 @@ def _fill_from_keras(backbone, path):
     )
 
 
+def _is_resnet(backbone):
+    # `resnet_fpn` builds its ResNet's layers into the pyramid model under torchvision's names.
+    return any(layer.name == "layer1_0_conv1" for layer in backbone._flatten_layers())
+
+
 def load_backbone_weights(detector, path):
     """Fills `detector.backbone` from an ImageNet classifier's weights (see the module).
 
@@ -79,8 +84,9 @@ def load_backbone_weights(detector, path):
         detector: a `hrnet_keras.detection.FasterRCNN` (its `backbone` attribute is the
             model from images to the pyramid).
         path: a `.keras` file of a backbone or classifier (matched by layer name, shapes
-            checked), or a PyTorch HRNet checkpoint (`.pth`, `.pt`, `.bin`, `.safetensors`,
-            the backbone's tensors only, strictly).
+            checked), or a PyTorch checkpoint (`.pth`, `.pt`, `.bin`, `.safetensors`): an
+            HRNet one (the backbone's tensors only, strictly), or for a ResNet-FPN backbone
+            torchvision's ImageNet ResNet (`hrnet_keras.convert.resnet`).
 
     Returns:
         A `BackboneFill`.
@@ -104,6 +110,16 @@ def load_backbone_weights(detector, path):
     backbone = detector.backbone
     if path.endswith(".keras"):
         return _fill_from_keras(backbone, path)
+    if path.endswith(TORCH_SUFFIXES) and _is_resnet(backbone):
+        from hrnet_keras.convert.resnet import load_resnet_fpn_weights
+
+        report = load_resnet_fpn_weights(backbone, path)
+        skipped = set(report.skipped)
+        return BackboneFill(
+            filled=[name for name in _weight_layers(backbone) if name not in skipped],
+            initialised=list(report.skipped),
+            ignored=list(report.ignored),
+        )
     if path.endswith(TORCH_SUFFIXES):
         from hrnet_keras.convert import load_torch_weights
 

@@ -59,7 +59,7 @@ def voc_dir(shared_data):
 def test_the_recipes_are_the_papers_and_round_trip_through_json(tmp_path):
     assert [p.name for p in COCO_RECIPES] == [
         f"coco_faster_rcnn_hrnetv2p_w{w}_{s}.py" for w in (18, 32, 40) for s in ("1x", "2x")
-    ]
+    ] + ["coco_faster_rcnn_r50_fpn_1x.py"]
     for path in DETECTION_RECIPES:
         recipe = load_recipe(path)
         assert Recipe.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe, path.name
@@ -78,6 +78,12 @@ def test_the_recipes_are_the_papers_and_round_trip_through_json(tmp_path):
     assert (optimizer.weight_decay, optimizer.global_clipnorm) == (1e-4, 35.0)
     assert (optimizer.warmup_steps, optimizer.warmup_start) == (500, pytest.approx(1 / 3))
     assert (recipe.runtime.epochs, optimizer.boundaries) == (24, (16, 22))
+    baseline = load_recipe(RECIPES / "coco_faster_rcnn_r50_fpn_1x.py")
+    assert (baseline.model.backbone, baseline.model.backbone_weights) == (
+        "resnet50",
+        "resnet50_imagenet.keras",
+    )
+    assert baseline.optimizer == load_recipe(COCO_RECIPES[0]).optimizer
     assert recipe.runtime.global_batch_size == 16
     assert recipe.model.backbone_weights == "hrnetv2_w32_imagenet.keras"
     assert (recipe.task.min_size, recipe.task.max_size, recipe.task.flip) == (800, 1333, 0.5)
