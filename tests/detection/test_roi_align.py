@@ -292,13 +292,14 @@ def test_under_xla_rois_past_the_window_are_pooled_approximately():
     np.testing.assert_allclose(graph(features).numpy(), exact, atol=1e-5)
 
 
-def test_rois_past_the_window_convert_to_tflite_builtins():
-    """The exact pass (a loop over the RoIs past the window) needs no Flex ops in LiteRT."""
+@pytest.mark.slow
+def test_rois_past_the_window_export_exactly_to_saved_model_and_tflite(tmp_path):
+    """A SavedModel and LiteRT with builtin ops only (no Flex) run the exact pass too."""
     interpreter_module = pytest.importorskip("ai_edge_litert.interpreter")
     inputs = [
-        keras.Input((16, 24, 4), batch_size=1),
-        keras.Input((8, 12, 4), batch_size=1),
-        keras.Input((5, 4), batch_size=1),
+        keras.Input((16, 24, 4), batch_size=1, name="p2"),
+        keras.Input((8, 12, 4), batch_size=1, name="p3"),
+        keras.Input((5, 4), batch_size=1, name="boxes"),
     ]
     layer = MultiLevelRoIAlign(5, strides=(4, 8), window=(2, 4))
     model = keras.Model(inputs, layer(inputs[:2], inputs[2]))
@@ -312,6 +313,8 @@ def test_rois_past_the_window_convert_to_tflite_builtins():
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     interpreter = interpreter_module.Interpreter(model_content=converter.convert())
     interpreter.allocate_tensors()
+    model.export(tmp_path / "saved", format="tf_saved_model", verbose=False)
+    saved = tf.saved_model.load(str(tmp_path / "saved"))
 
     rng = np.random.default_rng(13)
     features = [
@@ -323,13 +326,15 @@ def test_rois_past_the_window_convert_to_tflite_builtins():
         [[[1, 2, 90, 12], [3.5, 3, 20, 50], [0, 0, 130, 100], [-40, -20, 120, 90], [0, 0, 0, 0]]],
         "float32",
     )
-    got = interpreter.get_signature_runner()(p2=features[0], p3=features[1], boxes=boxes)
-    got = next(iter(got.values()))
+    lite = interpreter.get_signature_runner()(p2=features[0], p3=features[1], boxes=boxes)
+    exported = saved.serve([*features, boxes]).numpy()
     levels = level_of_boxes(boxes, num_levels=2).numpy()[0]
     assert levels.tolist() == [0, 0, 1, 1, 0]
     for r, level in enumerate(levels):
         theirs = _torch_roi_align(features[level], boxes[:, r : r + 1], (5, 5), 1 / 4 / 2**level)
-        np.testing.assert_allclose(got[0, r], theirs[1].detach().numpy()[0, 0], atol=1e-5)
+        theirs = theirs[1].detach().numpy()[0, 0]
+        np.testing.assert_allclose(next(iter(lite.values()))[0, r], theirs, atol=1e-5)
+        np.testing.assert_allclose(exported[0, r], theirs, atol=1e-5)
 
 
 def test_default_window_covers_boxes_of_every_level():
