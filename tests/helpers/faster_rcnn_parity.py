@@ -22,9 +22,12 @@ def keras_proposals(model, images, shapes):
     return [b[v] for b, v in zip(boxes, valid)]
 
 
-def keras_detections(model, images, shapes):
-    """The detections of each image, as `reference_detect` returns them."""
-    out = {k: np.asarray(v) for k, v in model(keras_inputs(images, shapes)).items()}
+def keras_detections(model, images, shapes, predict=False):
+    """The detections of each image, as `reference_detect` returns them; from a call, or
+    from `model.predict` (a graph, one batch)."""
+    inputs = keras_inputs(images, shapes)
+    out = model.predict(inputs, batch_size=len(images), verbose=0) if predict else model(inputs)
+    out = {k: np.asarray(v) for k, v in out.items()}
     return [
         {
             "boxes": out["boxes"][i, :n],
