@@ -95,6 +95,9 @@ def detector_counts(model, rois):
     # Conv biases of the RPN (its ReLU is functional in mmdetection).
     channels = model.rpn_head.channels + 5 * model.rpn_head.num_anchors
     parts["rpn_head"][1] = sum(_size(level.shape) // level.shape[-1] for level in levels) * channels
+    # The exact pass over RoIs past RoIAlign's window has data-dependent shapes; mmcv counts
+    # no RoIAlign at all, so the static pass stands for it here.
+    model.roi_head.roi_align.oversize = "approximate"
     box_head = tf.function(lambda features, boxes: model.roi_head((features, boxes)))
     box_graph = box_head.get_concrete_function(
         specs[:4], tf.TensorSpec((1, rois, 4), tf.float32)
