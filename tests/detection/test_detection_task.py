@@ -101,9 +101,12 @@ def _recipe_params():
             # The persons recipe's detector but for its 21 classes; its heavy test trains it.
             marks = [pytest.mark.heavy]
         yield pytest.param(path, [], marks=marks, id=path.stem)
-    # In the default run: a COCO recipe's detector and optimizer on a width-4 backbone.
+    # In the default run: a COCO recipe's detector and optimizer on the smallest backbone.
     yield pytest.param(
-        COCO_RECIPES[0], ["model.width=4"], marks=[pytest.mark.slow], id="coco_recipe_at_width_4"
+        COCO_RECIPES[0],
+        ["model.width=18-small-v1", "model.backbone_weights=None"],
+        marks=[pytest.mark.slow],
+        id="coco_recipe_at_w18_small_v1",
     )
 
 
