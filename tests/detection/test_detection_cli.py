@@ -14,10 +14,8 @@ from hrnet_keras.detection.task import BOX_METRICS
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "recipes" / "coco_samples_tiny_faster_rcnn.py")
 COCO = str(ROOT / "recipes" / "coco_faster_rcnn_hrnetv2p_w32_1x.py")
-# The tiny recipe at width 4 on a 64 x 96 canvas, for two steps.
+# The tiny recipe on a 64 x 96 canvas, for two steps.
 QUICK = [
-    "--set",
-    "model.width=4",
     "--set",
     "task.min_size=64",
     "--set",

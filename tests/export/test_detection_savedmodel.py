@@ -51,7 +51,6 @@ def test_savedmodel_serves_photos_and_files_without_hrnet_keras(shared_data, tmp
     recipe = apply_overrides(
         load_recipe(RECIPE),
         [
-            "model.width=4",
             "task.min_size=96",
             "task.max_size=128",
             "task.pad_shape=(96, 128)",
