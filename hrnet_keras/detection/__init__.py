@@ -1,4 +1,4 @@
-"""Two-stage object detection (Faster R-CNN) on HRNetV2p feature pyramids: ops, model,
+"""Two-stage object detection (Faster and Mask R-CNN) on HRNetV2p feature pyramids: ops, model,
 COCO data pipeline, COCO evaluation, and the task that trains, evaluates, draws and serves it."""
 
 from hrnet_keras.detection.anchors import base_anchors, level_anchors, multilevel_anchors
@@ -6,6 +6,10 @@ from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
 from hrnet_keras.detection.config import COCO_CLASS_NAMES, DetectionConfig
 from hrnet_keras.detection.faster_rcnn import FasterRCNN
+from hrnet_keras.detection.mask_head import FCNMaskHead, mask_loss
+from hrnet_keras.detection.mask_paste import paste_masks
+from hrnet_keras.detection.mask_rcnn import MaskRCNN
+from hrnet_keras.detection.mask_target import mask_targets
 from hrnet_keras.detection.postprocess import detections_from_rois
 from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
 from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
@@ -18,7 +22,9 @@ __all__ = [
     "DetectionConfig",
     "DetectionServing",
     "DetectionTask",
+    "FCNMaskHead",
     "FasterRCNN",
+    "MaskRCNN",
     "RPNHead",
     "RoIBoxHead",
     "base_anchors",
@@ -29,8 +35,11 @@ __all__ = [
     "encode_boxes",
     "generate_proposals",
     "level_anchors",
+    "mask_loss",
+    "mask_targets",
     "max_iou_assign",
     "multilevel_anchors",
+    "paste_masks",
     "random_sample",
     "rcnn_loss",
     "rpn_loss",

@@ -163,7 +163,8 @@ class FasterRCNN(keras.Model):
         self.rpn_head.build([level] * len(self.strides))
         self.roi_head.build(([level] * 4, (None, None, 4)))
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_trackers = [keras.metrics.Mean(name=n) for n in LOSS_NAMES]
+        self.loss_names = LOSS_NAMES
+        self.loss_trackers = [keras.metrics.Mean(name=n) for n in self.loss_names]
         self.built = True
 
     def _images_and_shape(self, inputs):
@@ -209,6 +210,10 @@ class FasterRCNN(keras.Model):
         first = self._first_stage(inputs, training)
         if training:
             return first
+        return self.detect(first)
+
+    def detect(self, first):
+        """The padded detections (see `call`) of `_first_stage`'s inference outputs."""
         class_logits, box_deltas = self.roi_head((first["levels"][:4], first["proposals"]))
         return detections_from_rois(
             class_logits,
@@ -243,6 +248,13 @@ class FasterRCNN(keras.Model):
 
     def detection_losses(self, first, targets):
         """The four losses (a dict keyed by `LOSS_NAMES`) of `_first_stage`'s outputs."""
+        losses = self.rpn_losses(first, targets)
+        samples = self.rcnn_samples(first, targets)
+        losses.update(self.box_losses(first, samples))
+        return losses
+
+    def rpn_losses(self, first, targets):
+        """`{"rpn_cls", "rpn_bbox"}` of `_first_stage`'s outputs."""
         padded = ops.ceil(first["image_shape"] / SIZE_DIVISOR) * SIZE_DIVISOR
         num_anchors = len(self.anchor_scales) * len(self.anchor_ratios)
         anchor_valid = ops.concatenate(
@@ -263,7 +275,11 @@ class FasterRCNN(keras.Model):
             seed=self.seed_generator,
             num_samples=self.rpn_num_samples,
         )
-        samples = sample_rois(
+        return {"rpn_cls": rpn_cls, "rpn_bbox": rpn_bbox}
+
+    def rcnn_samples(self, first, targets):
+        """The RoIs that train the R-CNN heads (`sample_rois`' dict)."""
+        return sample_rois(
             first["proposals"],
             first["proposal_valid"],
             targets,
@@ -271,9 +287,12 @@ class FasterRCNN(keras.Model):
             seed=self.seed_generator,
             num_samples=self.rcnn_num_samples,
         )
+
+    def box_losses(self, first, samples):
+        """`{"rcnn_cls", "rcnn_bbox"}` of the box head on the sampled RoIs."""
         class_logits, box_deltas = self.roi_head((first["levels"][:4], samples["rois"]))
         rcnn_cls, rcnn_bbox = rcnn_loss(class_logits, box_deltas, samples, self.num_classes)
-        return dict(zip(LOSS_NAMES, (rpn_cls, rpn_bbox, rcnn_cls, rcnn_bbox)))
+        return {"rcnn_cls": rcnn_cls, "rcnn_bbox": rcnn_bbox}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if y is None:
@@ -281,9 +300,9 @@ class FasterRCNN(keras.Model):
         if not isinstance(y_pred, dict) or "rpn_scores" not in y_pred:
             y_pred = self._first_stage(x, training=False)
         losses = self.detection_losses(y_pred, y)
-        for tracker, name in zip(self.loss_trackers, LOSS_NAMES):
+        for tracker, name in zip(self.loss_trackers, self.loss_names):
             tracker.update_state(losses[name])
-        total = ops.sum(ops.stack(list(losses.values())))
+        total = ops.sum(ops.stack([losses[name] for name in self.loss_names]))
         for extra in self.losses:
             total = total + ops.cast(ops.sum(extra), total.dtype)
         return _scale_for_replicas(total)

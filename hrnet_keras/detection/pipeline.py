@@ -15,7 +15,9 @@ Elements:
     training: `({"images": (B, H, W, 3) float32, "image_shape": (B, 2) int32},
     {"boxes": (B, M, 4) float32, "labels": (B, M) int32, "crowd": (B, M) bool})` with
     `(H, W)` the canvas, `M = max_boxes`, `image_shape` the resized size before padding,
-    boxes `xyxy` in resized pixels and padding rows of label -1.
+    boxes `xyxy` in resized pixels and padding rows of label -1; with `config.masks`, also
+    `"masks"` `(B, M, G, G)` uint8 coverage maps and `"mask_boxes"` `(B, M, 4)` their regions
+    in resized pixels (`hrnet_keras.detection.mask_grids`).
     evaluation: the same plus, in the targets, `"image_id"` (B,) int64, `"scale_factor"`
     (B, 2) float32 (resized / original height and width) and `"original_shape"` (B, 2) int32,
     for `boxes_to_original`.
@@ -28,6 +30,7 @@ from hrnet_keras.data.images import load_image
 from hrnet_keras.data.normalization import normalize
 from hrnet_keras.data.random_keys import epoch_stream, example_key
 from hrnet_keras.data.sharding import shard
+from hrnet_keras.detection.mask_grids import split_mask_grids
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -130,7 +133,9 @@ def to_canvas(image, config):
     return image
 
 
-def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
+def prepare_example(
+    image, boxes, labels, crowd, config, *, flip=False, masks=None, mask_boxes=None
+):
     """One image and its boxes through resize, flip, normalisation and padding.
 
     Args:
@@ -139,6 +144,8 @@ def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
             `crowd` `(n,)` bool; `n <= config.max_boxes`.
         config: a `DetectionDataConfig`.
         flip: a bool (tensor) choosing the horizontal flip.
+        masks / mask_boxes: `(n, G, G)` uint8 coverage maps and `(n, 4)` their regions in
+            original pixels, or None (`hrnet_keras.detection.mask_grids`).
 
     Returns:
         `(inputs, targets, record)`: the element's two dicts (see the module) and
@@ -163,6 +170,16 @@ def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
         "labels": pad_rows(labels, config.max_boxes, -1),
         "crowd": pad_rows(crowd, config.max_boxes, False),
     }
+    if masks is not None:
+        # The maps' regions move with the image (never clipped: a map's cells keep their size).
+        mask_boxes = mask_boxes * tf.stack([scale_w, scale_h, scale_w, scale_h])
+        masks, mask_boxes = tf.cond(
+            tf.convert_to_tensor(flip),
+            lambda: (tf.reverse(masks, axis=[2]), flip_boxes(mask_boxes, new_w_f)),
+            lambda: (masks, mask_boxes),
+        )
+        targets["masks"] = pad_rows(masks, config.max_boxes, 0)
+        targets["mask_boxes"] = pad_rows(mask_boxes, config.max_boxes, 0.0)
     record = {"scale_factor": tf.stack([scale_h, scale_w]), "original_shape": original}
     return inputs, targets, record
 
@@ -193,8 +210,25 @@ def _example_reader(split, config):
     def read(index, flip):
         start, end = row_splits[index], row_splits[index + 1]
         image = load_image(files[index])
+        masks = mask_boxes = None
+        if config.masks:
+            masks, mask_boxes = tf.numpy_function(
+                lambda i: split_mask_grids(split, int(i), config.mask_grid),
+                [index],
+                [tf.uint8, tf.float32],
+                stateful=False,
+            )
+            masks.set_shape([None, config.mask_grid, config.mask_grid])
+            mask_boxes.set_shape([None, 4])
         return prepare_example(
-            image, boxes[start:end], labels[start:end], crowd[start:end], config, flip=flip
+            image,
+            boxes[start:end],
+            labels[start:end],
+            crowd[start:end],
+            config,
+            flip=flip,
+            masks=masks,
+            mask_boxes=mask_boxes,
         )
 
     return read

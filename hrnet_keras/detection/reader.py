@@ -51,6 +51,9 @@ class DetectionDataConfig:
             that would not fit it are scaled down further to fit.
         max_boxes: ground-truth rows per image; a split with an image that has more boxes
             is refused when its pipeline is built.
+        masks: also carry the instance masks (Mask R-CNN), as coverage maps of
+            `mask_grid x mask_grid` around each box (`hrnet_keras.detection.mask_grids`).
+        mask_grid: the size of those maps.
         mean / std: normalisation of RGB / 255.
 
     Example:
@@ -74,6 +77,8 @@ class DetectionDataConfig:
     size_divisor: int = 32
     pad_shape: tuple | None = None
     max_boxes: int = 100
+    masks: bool = False
+    mask_grid: int = 64
     mean: tuple = IMAGENET_MEAN
     std: tuple = IMAGENET_STD
 
@@ -91,6 +96,12 @@ class DetectionDataConfig:
             )
         if not 0.0 <= self.flip <= 1.0:
             raise ValueError(f"`flip` is a probability. Received: flip={self.flip}")
+        if (
+            isinstance(self.mask_grid, bool)
+            or not isinstance(self.mask_grid, int)
+            or (self.mask_grid < 4)
+        ):
+            raise ValueError(f"`mask_grid` is an int >= 4. Received: mask_grid={self.mask_grid!r}")
         if self.size_divisor < 1 or self.max_boxes < 1:
             raise ValueError(
                 "`size_divisor` and `max_boxes` are positive. "
@@ -146,6 +157,7 @@ class DetectionSplit:
         labels: `(T,)` int32 contiguous class index.
         crowd: `(T,)` bool `iscrowd` flags.
         row_splits: `(N + 1,)` int64; image i owns rows `row_splits[i]:row_splits[i + 1]`.
+        annotation_ids: `(T,)` int64 the annotation `id` of each row (its mask's source).
     """
 
     index: CocoIndex
@@ -156,6 +168,7 @@ class DetectionSplit:
     labels: np.ndarray
     crowd: np.ndarray
     row_splits: np.ndarray
+    annotation_ids: np.ndarray | None = None
 
     def __len__(self):
         return len(self.files)
@@ -223,6 +236,7 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
             f"Detection needs the `categories` of {index.source}. Received: categories=[]"
         )
     image_ids, files, sizes, boxes, labels, crowd, row_splits = [], [], [], [], [], [], [0]
+    annotation_ids = []
     for image_id, image in index.images.items():
         if "width" not in image or "height" not in image:
             raise CocoFormatError(
@@ -247,6 +261,7 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
             boxes.append((x, y, x + w, y + h))
             labels.append(index.category_index(annotation["category_id"]))
             crowd.append(index.is_crowd(annotation))
+            annotation_ids.append(annotation.get("id", -1))
         image_ids.append(image_id)
         files.append(index.image_path(image_id, image_root))
         sizes.append((image["height"], image["width"]))
@@ -260,6 +275,7 @@ def read_detection_split(annotations, image_root, *, keep_empty=True):
         labels=np.asarray(labels, np.int32),
         crowd=np.asarray(crowd, bool),
         row_splits=np.asarray(row_splits, np.int64),
+        annotation_ids=np.asarray(annotation_ids, np.int64),
     )
 
 

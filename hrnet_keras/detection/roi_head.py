@@ -153,7 +153,8 @@ def sample_rois(
     Returns:
         A dict of `(B, num_samples)` tensors: `"rois"` `(..., 4)`, `"labels"` int32 (the
         background for negatives and padding), `"box_targets"` `(..., 4)` deltas with the
-        R-CNN stds, `"positive"` and `"valid"` bool.
+        R-CNN stds, `"positive"` and `"valid"` bool, `"gt_index"` int32 the matched
+        ground-truth row.
     """
     gt_boxes = ops.cast(targets["boxes"], "float32")
     gt_labels = ops.cast(targets["labels"], "int32")
@@ -187,6 +188,7 @@ def sample_rois(
         "box_targets": ops.stop_gradient(box_targets),
         "positive": positive,
         "valid": sample["valid"],
+        "gt_index": gt_index,
     }
 
 

@@ -16,6 +16,7 @@ from hrnet_keras.models.fpn import fpn, resnet_fpn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
+from hrnet_keras.models.mask_rcnn import mask_rcnn
 from hrnet_keras.models.options import HRNetOptions
 from hrnet_keras.models.resnet import ResNetBackbone
 from hrnet_keras.models.spec import PUBLISHED_WIDTHS, SMALL_VARIANTS, HRNetSpec, hrnet_spec
@@ -37,6 +38,7 @@ __all__ = [
     "hrnetv1h",
     "hrnetv2",
     "hrnetv2p",
+    "mask_rcnn",
     "multiply_adds",
     "resnet_fpn",
 ]
