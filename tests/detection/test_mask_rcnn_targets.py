@@ -97,7 +97,7 @@ def test_mask_grid_region_and_coverage_of_a_rectangle():
     np.testing.assert_allclose(region, [15, 10 - 20 / 6, 55, 30 + 20 / 6], rtol=1e-6)
     assert (coverage[1:7, 1:7] == 255).all()
     assert (coverage[0] == 0).all() and (coverage[:, -1] == 0).all()
-    with pytest.raises(ValueError, match="mask.shape"):
+    with pytest.raises(ValueError, match=r"mask\.shape"):
         mask_grid(np.zeros((2, 2, 2)), (0, 0, 1, 1))
 
 
