@@ -82,6 +82,7 @@ class DetectionConfig(DetectionDataConfig):
     norm_eval: bool = True
     eval_batch_size: int = 2
     draw_score_threshold: float = 0.3
+    mask_channels: int = 256
 
     def __post_init__(self):
         super().__post_init__()

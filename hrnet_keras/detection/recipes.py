@@ -6,6 +6,8 @@ Not imported by `hrnet_keras.detection` itself: the presets table it reads impor
 package.
 """
 
+import dataclasses
+
 from hrnet_keras.detection.config import DetectionConfig
 from hrnet_keras.models.presets import DETECTION
 from hrnet_keras.training.recipe import OptimizerConfig, Recipe, RuntimeConfig
@@ -151,4 +153,42 @@ def tiny_detection_recipe(annotations, images, class_names, *, epochs=6, steps_p
             sync_bn=False,
             seed=0,
         ),
+    )
+
+
+def coco_mask_rcnn_recipe(width=32, *, schedule="1x", backbone_weights=None):
+    """Mask R-CNN with HRNetV2p on COCO 2017: `coco_faster_rcnn_recipe`'s setting with masks.
+
+    mmdetection's `mask_rcnn_hrnetv2p_w{18,32,40}_{1x,2x}` train exactly as its Faster R-CNN
+    configs do (same data, schedule, optimizer and ImageNet backbone); the detector adds the
+    FCN mask head and the pipeline carries the instance masks (`task.masks`).
+
+    Example:
+    >>> recipe = coco_mask_rcnn_recipe(18, schedule="2x")
+    >>> recipe.model.builder, recipe.task.masks, recipe.runtime.epochs
+    ('mask_rcnn', True, 24)
+    """
+    recipe = coco_faster_rcnn_recipe(width, schedule=schedule, backbone_weights=backbone_weights)
+    return _with_masks(recipe)
+
+
+def tiny_mask_rcnn_recipe(annotations, images, class_names, *, epochs=6, steps_per_epoch=25):
+    """`tiny_detection_recipe`'s small detector with a 64-channel mask head and the masks.
+
+    Example:
+    >>> recipe = tiny_mask_rcnn_recipe("masks.json", "", ("cat",))
+    >>> recipe.model.builder, recipe.task.mask_channels, recipe.task.mask_grid
+    ('mask_rcnn', 64, 32)
+    """
+    recipe = tiny_detection_recipe(
+        annotations, images, class_names, epochs=epochs, steps_per_epoch=steps_per_epoch
+    )
+    return _with_masks(recipe, mask_channels=64, mask_grid=32)
+
+
+def _with_masks(recipe, **task_fields):
+    return dataclasses.replace(
+        recipe,
+        task=dataclasses.replace(recipe.task, masks=True, **task_fields),
+        model=dataclasses.replace(recipe.model, builder="mask_rcnn"),
     )

@@ -10,6 +10,7 @@ from hrnet_keras.data.images import read_image
 from hrnet_keras.detection.backbone_weights import load_backbone_weights
 from hrnet_keras.detection.coco_eval import CocoEvaluator
 from hrnet_keras.detection.drawing import draw_detections
+from hrnet_keras.detection.mask_paste import paste_masks
 from hrnet_keras.detection.pipeline import (
     boxes_to_original,
     evaluation_dataset,
@@ -30,10 +31,13 @@ BOX_METRICS = (
     "bbox_AP_medium",
     "bbox_AP_large",
 )
+# And, for Mask R-CNN, COCO's mask AP (mmdetection's `segm_mAP*`).
+MASK_METRICS = tuple(name.replace("bbox_", "segm_") for name in BOX_METRICS)
+DETECTOR_BUILDERS = ("faster_rcnn", "mask_rcnn")
 
 
 class DetectionTask(Task):
-    """Object detection with Faster R-CNN (`recipe.task` is a `DetectionConfig`).
+    """Object detection with Faster or Mask R-CNN (`recipe.task` is a `DetectionConfig`).
 
     The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None. It
     exports to SavedModel only: the served graph's resizing computes mmcv's sizes in float64
@@ -82,11 +86,20 @@ class DetectionTask(Task):
 
     def build_model(self):
         model = self.recipe.model
-        if model.builder != "faster_rcnn":
+        if model.builder not in DETECTOR_BUILDERS:
             raise ValueError(
-                f"Detection trains `faster_rcnn` models. Received: builder={model.builder!r}"
+                f"Detection trains {DETECTOR_BUILDERS} models. Received: builder={model.builder!r}"
             )
+        if model.builder == "mask_rcnn" and not self.config.masks:
+            raise ValueError(
+                "A `mask_rcnn` trains on instance masks: set `task.masks=True`. "
+                f"Received: masks={self.config.masks}"
+            )
+        extra = {}
+        if model.builder == "mask_rcnn":
+            extra["mask_channels"] = self.config.mask_channels
         detector = model.build(
+            **extra,
             num_classes=self.config.num_classes,
             sync_bn=self.recipe.runtime.sync_bn,
             seed=self.recipe.runtime.seed,
@@ -126,11 +139,13 @@ class DetectionTask(Task):
         Returns:
             `{"bbox_AP", "bbox_AP50", "bbox_AP75", "bbox_AP_small", "bbox_AP_medium",
             "bbox_AP_large"}`, floats in [0, 1] (-1 where the split has no object of that
-            size).
+            size); for a model that returns masks (Mask R-CNN) also the same `segm_*` keys,
+            of the masks pasted into each original image and encoded as RLE.
         """
         split = self.split(data_dir, training=False)
         annotations, _ = self.config.paths(data_dir, training=False)
         evaluator = CocoEvaluator(annotations, category_ids=split.index.category_ids)
+        mask_evaluator = None
         dataset = self.build_dataset(
             data_dir, training=False, batch_size=self.config.eval_batch_size
         )
@@ -139,17 +154,42 @@ class DetectionTask(Task):
             boxes = boxes_to_original(
                 outputs["boxes"], targets["scale_factor"], targets["original_shape"]
             )
-            evaluator.update(
-                targets["image_id"].numpy(),
-                {
-                    "boxes": boxes,
-                    "scores": outputs["scores"],
-                    "labels": outputs["labels"],
-                    "num_detections": outputs["num_detections"],
-                },
-            )
+            detections = {
+                "boxes": boxes,
+                "scores": outputs["scores"],
+                "labels": outputs["labels"],
+                "num_detections": outputs["num_detections"],
+            }
+            image_ids = targets["image_id"].numpy()
+            evaluator.update(image_ids, detections)
+            if "masks" in outputs:
+                if mask_evaluator is None:
+                    mask_evaluator = CocoEvaluator(
+                        annotations, "segm", category_ids=split.index.category_ids
+                    )
+                shapes = np.asarray(targets["original_shape"])
+                for i, image_id in enumerate(image_ids.tolist()):
+                    count = int(outputs["num_detections"][i])
+                    pasted = paste_masks(
+                        np.asarray(outputs["masks"])[i, :count], boxes[i, :count], *shapes[i]
+                    )
+                    mask_evaluator.add(
+                        image_id,
+                        {
+                            **{
+                                key: np.asarray(value)[i, :count]
+                                for key, value in detections.items()
+                                if key != "num_detections"
+                            },
+                            "masks": np.asarray(pasted),
+                        },
+                    )
         scores = evaluator.result()
-        return {name: scores[name] for name in BOX_METRICS}
+        metrics = {name: scores[name] for name in BOX_METRICS}
+        if mask_evaluator is not None:
+            mask_scores = mask_evaluator.result()
+            metrics.update({name: mask_scores[name] for name in MASK_METRICS})
+        return metrics
 
     def check_predict_options(self, *, score_threshold=None, **options):
         """`predict` takes `score_threshold`, the least score drawn (default:

@@ -26,6 +26,7 @@ from hrnet_keras.models.fpn import resnet_fpn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
 from hrnet_keras.models.hrnetv2p import hrnetv2p
+from hrnet_keras.models.mask_rcnn import mask_rcnn
 from hrnet_keras.models.options import (
     CLASSIFICATION_DEFAULTS,
     DETECTION_DEFAULTS,
@@ -42,10 +43,11 @@ BUILDERS = {
     "hrnetv2p": hrnetv2p,
     "hrnet_classifier": hrnet_classifier,
     "faster_rcnn": faster_rcnn,
+    "mask_rcnn": mask_rcnn,
 }
 # The builders whose model has a separate backbone: `ModelConfig.backbone` and
 # `ModelConfig.backbone_weights` apply to them.
-BACKBONE_BUILDERS = frozenset({"faster_rcnn"})
+BACKBONE_BUILDERS = frozenset({"faster_rcnn", "mask_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +135,14 @@ DETECTOR = Family(
     source="open-mmlab/mmdetection (configs/hrnet), the whole Faster R-CNN",
 )
 FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR)
+# mmdetection's whole Mask R-CNN (its checkpoints are not a `hrnet-keras convert` kind yet).
+MASK_DETECTOR = Family(
+    "mask detector",
+    mask_rcnn,
+    DETECTION_DEFAULTS,
+    kind=None,
+    source="open-mmlab/mmdetection (configs/hrnet), the whole Mask R-CNN",
+)
 # The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
 # and nearest top-down upsampling: the options of its HRNet detectors. Its checkpoints port
 # through `hrnet_keras.convert.resnet`, not a `hrnet-keras convert` kind, hence outside
@@ -287,6 +297,17 @@ def _faster_rcnn(width, schedule, box_ap, stamp):
     )
 
 
+def _mask_rcnn(width, box_ap, mask_ap):
+    return Preset(
+        f"mask_rcnn_hrnetv2p_w{width}_1x_coco",
+        MASK_DETECTOR,
+        width,
+        80,
+        (800, 1216),
+        note=f"COCO Mask R-CNN, 1x schedule, box AP {box_ap}, mask AP {mask_ap}",
+    )
+
+
 _SMALL_CS = "hrnet_w18_small_v{}_cityscapes_cls19_1024x2048_trainset.pth"
 _MMDET = "faster_rcnn_hrnetv2p_w{}_1x_coco_{}.pth"
 
@@ -357,6 +378,9 @@ PRESETS = (
     _faster_rcnn(32, "2x", 41.4, "20200529_015927-976a9c15"),
     _faster_rcnn(40, "1x", 41.2, "20200210-95c1f5ce"),
     _faster_rcnn(40, "2x", 42.1, "20200512_161033-0f236ef4"),
+    _mask_rcnn(18, 37.7, 34.2),
+    _mask_rcnn(32, 41.2, 37.1),
+    _mask_rcnn(40, 42.1, 37.5),
     Preset(
         "resnet50_fpn",
         RESNET_DETECTION,
