@@ -6,14 +6,22 @@ from hrnet_keras.convert.checkpoint_io import read_checkpoint
 from hrnet_keras.convert.detect import KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
-from hrnet_keras.models import faster_rcnn, hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
-from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES
+from hrnet_keras.models import (
+    faster_rcnn,
+    hrnet_backbone,
+    hrnet_classifier,
+    hrnetv2,
+    hrnetv2p,
+    mask_rcnn,
+)
+from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES, MASK_DETECTOR
 from hrnet_keras.utils.atomic import atomic_path
 
 # How each kind of checkpoint was trained: its family's options in the presets table. A
 # checkpoint holding a backbone alone is an ImageNet one.
 KIND_DEFAULTS = {family.kind: family.keywords() for family in FAMILIES}
 KIND_DEFAULTS["backbone"] = CLASSIFICATION.keywords()
+KIND_DEFAULTS["mask_rcnn"] = MASK_DETECTOR.keywords()
 
 
 def build_model(
@@ -29,11 +37,13 @@ def build_model(
     input_shape=(None, None, 3),
     rpn_channels=None,
     fc_channels=1024,
+    mask_channels=None,
 ):
     """Builds the Keras model of a kind of checkpoint, with that kind's defaults.
 
     `channels` and `levels` are the HRNetV2p neck's; `rpn_channels` (default: `channels`)
-    and `fc_channels` the Faster R-CNN heads'.
+    and `fc_channels` the Faster R-CNN heads'; `mask_channels` (default: `channels`) the
+    Mask R-CNN mask head's.
 
     Example:
     >>> from hrnet_keras.convert import build_model
@@ -58,14 +68,17 @@ def build_model(
         return hrnetv2(width, num_classes, input_shape=input_shape, **options)
     if kind == "hrnetv2p":
         return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
-    if kind == "faster_rcnn":
-        return faster_rcnn(
+    if kind in ("faster_rcnn", "mask_rcnn"):
+        builder = faster_rcnn if kind == "faster_rcnn" else mask_rcnn
+        extra = {} if kind == "faster_rcnn" else {"mask_channels": mask_channels or channels}
+        return builder(
             width,
             num_classes,
             channels=channels,
             input_shape=input_shape,
             rpn_channels=rpn_channels or channels,
             fc_channels=fc_channels,
+            **extra,
             **options,
         )
     return hrnet_backbone(width, input_shape=input_shape, **options)
@@ -74,7 +87,10 @@ def build_model(
 def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
     # A detector's backbone and neck are an HRNetV2p.
-    parts = ("backbone", "hrnetv2p") if info.kind == "faster_rcnn" else ("backbone",)
+    parts = {
+        "faster_rcnn": ("backbone", "hrnetv2p"),
+        "mask_rcnn": ("backbone", "hrnetv2p", "faster_rcnn"),
+    }.get(info.kind, ("backbone",))
     if model is not None and model not in (info.kind, *parts):
         raise ValueError(
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
@@ -86,14 +102,14 @@ def _resolve(info, path, *, model, width, num_classes, drop_head):
             f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
             f"Received: width={width!r}"
         )
-    if model in parts:
+    if model in parts and model != "faster_rcnn":
         if num_classes is not None or drop_head:
             raise ValueError(
                 f"A {model} has no class head; `num_classes` and `drop_head` do not apply. "
                 f"Received: num_classes={num_classes!r}, drop_head={drop_head!r}"
             )
         return None
-    if info.kind == "faster_rcnn" and info.num_classes is None:
+    if info.kind in ("faster_rcnn", "mask_rcnn") and info.num_classes is None:
         if num_classes is not None and drop_head:
             return num_classes
         raise ValueError(
@@ -151,11 +167,12 @@ def convert_checkpoint(
     Args:
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
-        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`
-            or `"backbone"`; None to infer it from the head's keys. Any checkpoint converts
-            to `"backbone"` (its head tensors are then reported as ignored), with the
-            upsampling of the kind it was trained as; a Faster R-CNN's also to `"hrnetv2p"`
-            (backbone and neck).
+        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`,
+            `"mask_rcnn"` or `"backbone"`; None to infer it from the head's keys. Any
+            checkpoint converts to `"backbone"` (its head tensors are then reported as
+            ignored), with the upsampling of the kind it was trained as; a Faster R-CNN's also
+            to `"hrnetv2p"` (backbone and neck), a Mask R-CNN's also to `"faster_rcnn"` (its
+            mask head ignored).
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
         num_classes: expected classes (a detector's without background); with
             `drop_head`, the classes of the new head.
@@ -202,6 +219,7 @@ def convert_checkpoint(
         input_shape=input_shape,
         rpn_channels=info.rpn_channels,
         fc_channels=info.fc_channels or 1024,
+        mask_channels=info.mask_channels,
     )
     report = fill_model(
         keras_model,

@@ -3,10 +3,18 @@
 import dataclasses
 import re
 
-from hrnet_keras.convert.detector_heads import BOX_PREFIX, CLS_KEY, RPN_PREFIX
+from hrnet_keras.convert.detector_heads import BOX_PREFIX, CLS_KEY, MASK_PREFIX, RPN_PREFIX
 from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
-KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "faster_rcnn", "backbone")
+KINDS = (
+    "classifier",
+    "segmenter",
+    "landmarker",
+    "hrnetv2p",
+    "faster_rcnn",
+    "mask_rcnn",
+    "backbone",
+)
 _KIND_OF_LAYOUT = {
     "classification": "classifier",
     "segmentation": "segmenter",
@@ -30,6 +38,7 @@ class CheckpointInfo:
         levels: HRNetV2p levels (detection checkpoints only).
         rpn_channels: channels of the RPN's 3x3 conv (Faster R-CNN checkpoints only).
         fc_channels: width of the box head's shared fcs (Faster R-CNN checkpoints only).
+        mask_channels: channels of the mask head's convs (Mask R-CNN checkpoints only).
     """
 
     kind: str
@@ -39,6 +48,7 @@ class CheckpointInfo:
     levels: object = None
     rpn_channels: object = None
     fc_channels: object = None
+    mask_channels: object = None
 
 
 def _count(tensors, pattern):
@@ -120,6 +130,9 @@ def detect(checkpoint, path="<checkpoint>"):
         if kind == "hrnetv2p":
             return CheckpointInfo(kind, width, channels=channels, levels=levels)
         classes = _rows(tensors, CLS_KEY)
+        mask_channels = _rows(tensors, MASK_PREFIX + "convs.0.conv.weight")
+        if any(k.startswith(MASK_PREFIX) for k in tensors):
+            kind = "mask_rcnn"
         return CheckpointInfo(
             kind,
             width,
@@ -128,6 +141,7 @@ def detect(checkpoint, path="<checkpoint>"):
             levels=levels,
             rpn_channels=_rows(tensors, RPN_PREFIX + "rpn_conv.weight"),
             fc_channels=_rows(tensors, BOX_PREFIX + "shared_fcs.0.weight"),
+            mask_channels=mask_channels,
         )
     return CheckpointInfo(kind, width, num_classes=_num_classes(tensors, kind))
 

@@ -32,6 +32,7 @@ MASK_PREFIXES = (
     "mask_head.",
     "mask_roi_extractor.",
 )
+MASK_PREFIX = "roi_head.mask_head."
 # Cascade R-CNN and HTC keep one box head per stage: `bbox_head.{stage}.`.
 _STAGED_BOX = re.compile(r"^(roi_head\.)?bbox_head\.\d+\.")
 
@@ -47,8 +48,13 @@ BOX_LAYERS = {
     "fc_cls": "roi_head.bbox_head.fc_cls",
     "fc_reg": "roi_head.bbox_head.fc_reg",
 }
+# Keras sublayer of `FCNMaskHead` -> mmdetection v2 module (`convs.{i}` added per conv).
+MASK_LAYERS = {
+    "upsample": "roi_head.mask_head.upsample",
+    "conv_logits": "roi_head.mask_head.conv_logits",
+}
 # The class-dependent layers, which `drop_head` leaves as initialised.
-CLASS_LAYERS = ("fc_cls", "fc_reg")
+CLASS_LAYERS = ("fc_cls", "fc_reg", "conv_logits")
 CLS_KEY = BOX_PREFIX + "fc_cls.weight"
 
 
@@ -66,7 +72,7 @@ class DetectorHeads:
             regression without background rows); empty when the heads are not those of a
             Faster R-CNN (Cascade R-CNN, HTC) and were all ignored.
         layout: `"mmdet_v2"`, `"mmdet_v1"` or `"other"`.
-        ignored: original keys deliberately not converted (mask heads; other detectors).
+        ignored: original keys deliberately not converted (other detectors).
         notes: what was adapted.
     """
 
@@ -105,8 +111,9 @@ def split_detector_heads(tensors):
     Faster R-CNN heads in mmdetection v2's layout (`rpn_head.*`, `roi_head.bbox_head.*`) are
     kept as they are; in mmdetection 1.x's (`bbox_head.*`, background first, 4 * (K + 1)
     regression rows) they are renamed and reordered to v2's. A Mask R-CNN's mask head is
-    ignored (its box detector converts); the heads of detectors with staged box heads
-    (Cascade R-CNN, HTC) are all ignored.
+    kept as `roi_head.mask_head.*` (1.x: `mask_head.*`, renamed); a model without a mask
+    head ignores it. The heads of detectors with staged box heads (Cascade R-CNN, HTC) are
+    all ignored.
 
     Args:
         tensors: key -> array, `backbone.*` / `neck.*` and heads.
@@ -146,11 +153,12 @@ def split_detector_heads(tensors):
             f"{sorted(k for k in heads if k.startswith((BOX_PREFIX, V1_BOX_PREFIX)))[:6]}"
         )
     ignored, notes = [], []
-    masks = sorted(k for k in heads if k.startswith(MASK_PREFIXES))
-    if masks:
-        ignored += masks
-        notes.append(f"ignored {len(masks)} mask-head tensors: the box detector converts")
-        heads = {k: v for k, v in heads.items() if k not in masks}
+    # The mask RoI extractor has no weights; the v1 mask head moves under `roi_head.`.
+    heads = {
+        ("roi_head." + k if k.startswith("mask_head.") else k): v
+        for k, v in heads.items()
+        if not k.startswith(("mask_roi_extractor.", "roi_head.mask_roi_extractor."))
+    }
     if v1:
         heads = _v1_to_v2(heads, notes)
     return rest, DetectorHeads(heads, "mmdet_v1" if v1 else "mmdet_v2", ignored, notes)
@@ -179,7 +187,12 @@ class HeadFill:
     mismatched: list = dataclasses.field(default_factory=list)
 
 
-def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
+def mask_keys(tensors):
+    """The mask-head keys of canonical head tensors."""
+    return sorted(k for k in tensors if k.startswith(MASK_PREFIX))
+
+
+def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=None):
     """Matches the weights of a Keras `RPNHead` and `RoIBoxHead` to mmdet v2 head tensors.
 
     Layouts: the RPN's 1x1 convs have one sigmoid logit per anchor and 4 deltas per anchor,
@@ -193,15 +206,25 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
         rpn_head: a built `hrnet_keras.detection.RPNHead`.
         roi_head: a built `hrnet_keras.detection.RoIBoxHead`.
         tensors: mmdet v2 key -> array (see `split_detector_heads`).
-        drop_head: leave `fc_cls` and `fc_reg` as initialised (their tensors are used).
+        drop_head: leave `fc_cls`, `fc_reg` (and the mask head's `conv_logits`) as
+            initialised (their tensors are used).
+        mask_head: a built `hrnet_keras.detection.FCNMaskHead` (Mask R-CNN), filled from
+            `roi_head.mask_head.convs.{i}.conv`, `.upsample` (a transposed conv: PyTorch's
+            `(in, out, kh, kw)` kernel to Keras' `(kh, kw, out, in)`) and `.conv_logits`.
 
     Returns:
         A `HeadFill`; nothing is assigned yet.
     """
     fill = HeadFill()
-    for head, table in ((rpn_head, RPN_LAYERS), (roi_head, BOX_LAYERS)):
+    heads = [(rpn_head, RPN_LAYERS), (roi_head, BOX_LAYERS)]
+    if mask_head is not None:
+        table = {f"conv{i}": f"{MASK_PREFIX}convs.{i}.conv" for i in range(len(mask_head.convs))}
+        heads.append((mask_head, {**table, **MASK_LAYERS}))
+    for head, table in heads:
         for attribute, module in table.items():
-            layer = getattr(head, attribute)
+            # The mask head keeps its 3x3 convs in a list: `conv{i}` is `convs[i]`.
+            numbered = attribute.startswith("conv") and attribute[4:].isdigit()
+            layer = head.convs[int(attribute[4:])] if numbered else getattr(head, attribute)
             path = f"{head.name}/{attribute}"
             if drop_head and attribute in CLASS_LAYERS:
                 fill.skipped.append(path)
@@ -216,6 +239,8 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
                 source = tensors[key]
                 if attribute == "shared_fc1" and variable.name == "kernel":
                     array = _roi_kernel(source, roi_head.roi_size)
+                elif attribute == "upsample" and variable.name == "kernel" and source.ndim == 4:
+                    array = np.transpose(source, (2, 3, 1, 0))
                 else:
                     array = to_keras_layout(source, variable.name, type(layer).__name__)
                 if array is None or tuple(array.shape) != tuple(variable.shape):

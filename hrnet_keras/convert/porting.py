@@ -7,7 +7,7 @@ import keras
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
 from hrnet_keras.convert.detect import detect, detect_width, width_of_architecture
-from hrnet_keras.convert.detector_heads import head_assignments, is_head_key
+from hrnet_keras.convert.detector_heads import head_assignments, is_head_key, mask_keys
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.name_map import (
     FINAL_LAYERS,
@@ -147,7 +147,15 @@ def fill_model(
                 f"roi_head.*): model {model.name!r} has no detector heads"
             )
     else:
-        fill = head_assignments(*heads, tensors, drop_head=drop_head)
+        mask_head = getattr(model, "mask_head", None)
+        masks = mask_keys(tensors)
+        if mask_head is None and masks:
+            report.ignored += masks
+            used.update(masks)
+            report.notes.append(
+                f"ignored {len(masks)} mask-head tensors: model {model.name!r} has no mask head"
+            )
+        fill = head_assignments(*heads, tensors, drop_head=drop_head, mask_head=mask_head)
         assignments += fill.assignments
         used.update(fill.used)
         report.skipped += fill.skipped

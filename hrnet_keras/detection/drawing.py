@@ -1,4 +1,4 @@
-"""Pictures of detections a person can check: boxes with class names and scores."""
+"""Pictures of detections a person can check: boxes with class names and scores, and masks."""
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -18,7 +18,9 @@ def draw_detections(image, detections, class_names, *, score_threshold=0.3):
     Args:
         image: a PIL image or a uint8 `(H, W, 3)` array.
         detections: `{"boxes": (M, 4) xyxy pixels, "scores": (M,), "labels": (M,)}` of one
-            image (labels -1 are padding; `num_detections`, if there, counts the rows).
+            image (labels -1 are padding; `num_detections`, if there, counts the rows); with
+            `"masks"` `(M, H, W)` (0/1 at the image's size, larger is cropped), each drawn
+            detection's mask is tinted with its class colour.
         class_names: the name of each label.
         score_threshold: the least score drawn.
 
@@ -39,6 +41,16 @@ def draw_detections(image, detections, class_names, *, score_threshold=0.3):
     scores = np.asarray(detections["scores"], np.float64).reshape(-1)
     labels = np.asarray(detections["labels"]).reshape(-1).astype(np.int64)
     count = int(np.asarray(detections.get("num_detections", len(labels))).reshape(()))
+    shown = [
+        i for i in range(min(count, len(labels))) if labels[i] >= 0 and scores[i] >= score_threshold
+    ]
+    if detections.get("masks") is not None and shown:
+        pixels = np.asarray(picture, np.float64)
+        masks = np.asarray(detections["masks"])[:, : pixels.shape[0], : pixels.shape[1]] > 0
+        for i in sorted(shown, key=lambda i: scores[i]):
+            color = np.asarray(COLORS[labels[i] % len(COLORS)], np.float64)
+            pixels[masks[i]] = 0.5 * pixels[masks[i]] + 0.5 * color
+        picture = Image.fromarray(np.round(pixels).astype(np.uint8))
     draw = ImageDraw.Draw(picture)
     line = max(1, round(max(picture.size) / 400))
     font = ImageFont.load_default(size=max(10, round(max(picture.size) / 50)))

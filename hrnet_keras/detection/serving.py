@@ -9,11 +9,18 @@ maps the boxes back to the input's pixels. Two entry points, both exported by
   signature);
 - `serve_bytes(images)`: a batch of encoded JPEG / PNG / BMP / GIF strings of any sizes,
   decoded in the graph (the `serving_bytes` signature).
+
+A Mask R-CNN's graph also returns `masks`: each detection's mask pasted into its photo
+(`paste_masks`, threshold 0.5) as uint8 0/1 `(B, M, H, W)` at the photo's own resolution
+(for encoded files of several sizes, the largest height and width of the batch, each photo's
+masks top-left and zero beyond it); or, with `paste_masks=False`, the 28x28 probabilities in
+each box, for clients that paste themselves.
 """
 
 import keras
 import tensorflow as tf
 
+from hrnet_keras.detection.mask_paste import paste_masks
 from hrnet_keras.detection.pipeline import resize_image, to_canvas
 
 OUTPUT_NAMES = ("boxes", "scores", "labels", "num_detections")
@@ -43,6 +50,23 @@ def boxes_in_input_pixels(boxes, scale, original_shape):
     return tf.clip_by_value(tf.cast(boxes, tf.float32) / factors, 0.0, limits)
 
 
+def pasted_masks(masks, boxes, original_shape):
+    """`(B, M, S, S)` box masks pasted into their photos: uint8 `(B, M, H, W)` of 0/1, with
+    `(H, W)` the largest original size, each photo's pixels past its own size zero."""
+    original_shape = tf.cast(original_shape, tf.int32)
+    height = tf.reduce_max(original_shape[:, 0])
+    width = tf.reduce_max(original_shape[:, 1])
+    batch, rows, size = tf.shape(masks)[0], tf.shape(masks)[1], masks.shape[-1]
+    flat = paste_masks(
+        tf.reshape(masks, (-1, size, size)), tf.reshape(boxes, (-1, 4)), height, width
+    )
+    pasted = tf.reshape(flat, (batch, rows, height, width))
+    inside_y = tf.range(height)[None, :] < original_shape[:, :1]
+    inside_x = tf.range(width)[None, :] < original_shape[:, 1:]
+    inside = tf.logical_and(inside_y[:, None, :, None], inside_x[:, None, None, :])
+    return tf.cast(tf.logical_and(pasted, inside), tf.uint8)
+
+
 class DetectionServing(keras.Model):
     """A detector behind the evaluation pipeline's preprocessing, for serving.
 
@@ -50,33 +74,43 @@ class DetectionServing(keras.Model):
         detector: a `hrnet_keras.detection.FasterRCNN`.
         data_config: the `DetectionDataConfig` (sizes, canvas, normalisation) it was
             trained with.
+        paste_masks: a Mask R-CNN's `masks` pasted into the photos (True) or its 28x28
+            box masks (False).
 
     Call arguments:
         images: uint8 RGB `(B, H, W, 3)`, any height and width (one for the batch).
 
     Returns:
         `{"boxes": (B, M, 4) float32 xyxy in the input's pixels, "scores": (B, M) float32,
-        "labels": (B, M) int32 contiguous class (-1 padding), "num_detections": (B,) int32}`.
+        "labels": (B, M) int32 contiguous class (-1 padding), "num_detections": (B,) int32}`,
+        and for a Mask R-CNN `"masks"` (see the module).
     """
 
     input_signature = (tf.TensorSpec((None, None, None, 3), tf.uint8, name="images"),)
 
-    def __init__(self, detector, data_config, **kwargs):
+    def __init__(self, detector, data_config, *, paste_masks=True, **kwargs):
         kwargs.setdefault("name", f"{detector.name}_serving")
         super().__init__(**kwargs)
         self.detector = detector
         self.data_config = data_config
+        self.paste_masks = bool(paste_masks)
         # Nothing of its own to build: its weights are the (built) detector's.
         self.built = True
 
     def _detect(self, canvas, resized_shape, scale, original_shape):
         outputs = self.detector({"images": canvas, "image_shape": resized_shape}, training=False)
-        return {
+        served = {
             "boxes": boxes_in_input_pixels(outputs["boxes"], scale, original_shape),
             "scores": tf.cast(outputs["scores"], tf.float32),
             "labels": tf.cast(outputs["labels"], tf.int32),
             "num_detections": tf.cast(outputs["num_detections"], tf.int32),
         }
+        if "masks" in outputs:
+            masks = tf.cast(outputs["masks"], tf.float32)
+            if self.paste_masks:
+                masks = pasted_masks(masks, served["boxes"], original_shape)
+            served["masks"] = masks
+        return served
 
     def call(self, images, training=False):
         images = tf.convert_to_tensor(images)
@@ -120,12 +154,13 @@ class DetectionServing(keras.Model):
         return self._detect(canvas, size, scale, original)
 
 
-def detection_serving_model(model, data_config):
-    """`model` (a `FasterRCNN`) served on uint8 photos or encoded files of any size.
+def detection_serving_model(model, data_config, *, paste_masks=True):
+    """`model` (a `FasterRCNN` or `MaskRCNN`) served on uint8 photos or encoded files of any size.
 
     Args:
         model: the detector.
         data_config: the `DetectionDataConfig` of its training (a `DetectionConfig` is one).
+        paste_masks: a Mask R-CNN's masks pasted into the photos, or 28x28 in their boxes.
 
     Returns:
         A `DetectionServing` (see there for its inputs and outputs).
@@ -141,4 +176,4 @@ def detection_serving_model(model, data_config):
     >>> {k: tuple(v.shape) for k, v in out.items()}
     {'boxes': (1, 5, 4), 'scores': (1, 5), 'labels': (1, 5), 'num_detections': (1,)}
     """
-    return DetectionServing(model, data_config)
+    return DetectionServing(model, data_config, paste_masks=paste_masks)

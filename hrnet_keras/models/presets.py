@@ -135,12 +135,12 @@ DETECTOR = Family(
     source="open-mmlab/mmdetection (configs/hrnet), the whole Faster R-CNN",
 )
 FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR)
-# mmdetection's whole Mask R-CNN (its checkpoints are not a `hrnet-keras convert` kind yet).
+# mmdetection's whole Mask R-CNN: the options of its Faster R-CNN.
 MASK_DETECTOR = Family(
     "mask detector",
     mask_rcnn,
     DETECTION_DEFAULTS,
-    kind=None,
+    kind="mask_rcnn",
     source="open-mmlab/mmdetection (configs/hrnet), the whole Mask R-CNN",
 )
 # The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
