@@ -86,7 +86,10 @@ def test_targets_agree_with_mmdet_bitmap_targets_polygons_and_rle():
         agreements.extend((got.astype(bool) == want).mean(axis=(1, 2)))
     agreements = np.asarray(agreements)
     # Only cells whose bilinear value is near 0.5 can differ.
-    assert agreements.min() >= 0.97 and agreements.mean() >= 0.99, agreements.min()
+    assert agreements.min() >= 0.97 and agreements.mean() >= 0.99, (
+        agreements.min(),
+        agreements.mean(),
+    )
 
 
 def test_mask_grid_region_and_coverage_of_a_rectangle():
