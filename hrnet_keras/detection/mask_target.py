@@ -8,7 +8,9 @@ box instead (`hrnet_keras.detection.mask_grids`): a cell holds the share of its 
 the mask covers, and the region leaves one empty cell around the box. The targets are
 RoIAlign of these maps (same sample points as torchvision's, in the map's cells) thresholded
 at 0.5; they agree with the bitmap's targets except on the few boundary cells whose
-bilinear value lies near 0.5 (`tests/detection/test_mask_rcnn_targets.py` measures it).
+bilinear value lies near 0.5: on the COCO person samples, RoIs jittered around each box,
+99.8% of the 28x28 cells on average and at least 97.6% for every RoI
+(`tests/detection/test_mask_rcnn_targets.py`).
 """
 
 from keras import ops
