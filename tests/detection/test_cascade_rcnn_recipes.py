@@ -58,7 +58,7 @@ def test_the_recipes_are_mmdetections_20e_schedule():
         coco_faster_rcnn_recipe(18, schedule="3x")
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_a_recipe_model_trains_one_step():
     """The W18 recipe's detector and optimizer at W18-small-v1 on a 128 x 128 canvas: one
     step, finite losses, a gradient for every trainable variable."""
@@ -103,7 +103,7 @@ def test_a_recipe_model_trains_one_step():
     assert len(losses) == 8 and all(np.isfinite(float(v)) for v in losses)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_task_trains_evaluates_draws_and_exports_a_cascade(shared_data, tmp_path):
     persons = shared_data / "coco_persons"
     recipe = apply_overrides(load_recipe(TINY), SMALL)

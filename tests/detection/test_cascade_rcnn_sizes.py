@@ -34,7 +34,7 @@ def mmdet_cascade_rcnn_parameters(width, num_classes=80):
     return sum(p.numel() for m in modules for p in m.parameters())
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.parametrize("width, expected", [(18, 55_124_386), (32, 74_921_422)])
 def test_parameters_equal_mmdet(width, expected):
     assert mmdet_cascade_rcnn_parameters(width) == expected
