@@ -3,10 +3,11 @@
 import os
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
-from hrnet_keras.convert.detect import KINDS, detect
+from hrnet_keras.convert.detect import DETECTOR_KINDS, KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
 from hrnet_keras.models import (
+    cascade_rcnn,
     faster_rcnn,
     hrnet_backbone,
     hrnet_classifier,
@@ -68,9 +69,9 @@ def build_model(
         return hrnetv2(width, num_classes, input_shape=input_shape, **options)
     if kind == "hrnetv2p":
         return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
-    if kind in ("faster_rcnn", "mask_rcnn"):
-        builder = faster_rcnn if kind == "faster_rcnn" else mask_rcnn
-        extra = {} if kind == "faster_rcnn" else {"mask_channels": mask_channels or channels}
+    if kind in DETECTOR_KINDS:
+        builder = {"cascade_rcnn": cascade_rcnn, "mask_rcnn": mask_rcnn}.get(kind, faster_rcnn)
+        extra = {"mask_channels": mask_channels or channels} if kind == "mask_rcnn" else {}
         return builder(
             width,
             num_classes,
@@ -87,10 +88,9 @@ def build_model(
 def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
     # A detector's backbone and neck are an HRNetV2p.
-    parts = {
-        "faster_rcnn": ("backbone", "hrnetv2p"),
-        "mask_rcnn": ("backbone", "hrnetv2p", "faster_rcnn"),
-    }.get(info.kind, ("backbone",))
+    parts = ("backbone", "hrnetv2p") if info.kind in DETECTOR_KINDS else ("backbone",)
+    if info.kind == "mask_rcnn":
+        parts = (*parts, "faster_rcnn")
     if model is not None and model not in (info.kind, *parts):
         raise ValueError(
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
@@ -168,11 +168,11 @@ def convert_checkpoint(
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
         model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`,
-            `"mask_rcnn"` or `"backbone"`; None to infer it from the head's keys. Any
-            checkpoint converts to `"backbone"` (its head tensors are then reported as
-            ignored), with the upsampling of the kind it was trained as; a Faster R-CNN's also
-            to `"hrnetv2p"` (backbone and neck), a Mask R-CNN's also to `"faster_rcnn"` (its
-            mask head ignored).
+            `"mask_rcnn"`, `"cascade_rcnn"` or `"backbone"`; None to infer it from the head's
+            keys. Any checkpoint converts to `"backbone"` (its head tensors are then reported
+            as ignored), with the upsampling of the kind it was trained as; a Faster, Mask or
+            Cascade R-CNN's also to `"hrnetv2p"` (backbone and neck), a Mask R-CNN's also to
+            `"faster_rcnn"` (its mask head ignored).
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
         num_classes: expected classes (a detector's without background); with
             `drop_head`, the classes of the new head.

@@ -1,5 +1,6 @@
-"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head): their two key layouts,
-brought to one, and how their tensors fill the Keras `RPNHead` and `RoIBoxHead`.
+"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head) and Cascade R-CNN (one
+box head per stage): their key layouts, brought to one, and how their tensors fill the Keras
+`RPNHead` and `RoIBoxHead`(s).
 
 Backbone-agnostic: `split_detector_heads` takes the head tensors out of a state dict and
 `head_assignments` fills the heads of any `FasterRCNN`, whatever converts its backbone.
@@ -35,6 +36,10 @@ MASK_PREFIXES = (
 MASK_PREFIX = "roi_head.mask_head."
 # Cascade R-CNN and HTC keep one box head per stage: `bbox_head.{stage}.`.
 _STAGED_BOX = re.compile(r"^(roi_head\.)?bbox_head\.\d+\.")
+# mmdetection v2's Cascade (Mask) R-CNN: `roi_head.bbox_head.{stage}.`, converted.
+CASCADE_BOX = re.compile(r"^roi_head\.bbox_head\.(\d+)\.")
+# HTC's semantic branch: an HTC is not a Cascade R-CNN.
+HTC_PREFIXES = ("roi_head.semantic_head.", "semantic_head.")
 
 # Keras sublayer of `RPNHead` / `RoIBoxHead` -> mmdetection v2 module.
 RPN_LAYERS = {
@@ -69,9 +74,11 @@ class DetectorHeads:
 
     Attributes:
         tensors: mmdetection v2 key -> array (background class last, class-specific
-            regression without background rows); empty when the heads are not those of a
-            Faster R-CNN (Cascade R-CNN, HTC) and were all ignored.
-        layout: `"mmdet_v2"`, `"mmdet_v1"` or `"other"`.
+            regression without background rows, or one box head per stage under
+            `roi_head.bbox_head.{stage}.`); empty when the heads are not those of a Faster
+            or Cascade R-CNN (HTC, mmdetection 1.x cascades) and were all ignored.
+        layout: `"mmdet_v2"`, `"mmdet_v1"`, `"cascade"` (mmdetection v2's Cascade R-CNN)
+            or `"other"`.
         ignored: original keys deliberately not converted (other detectors).
         notes: what was adapted.
     """
@@ -110,10 +117,12 @@ def split_detector_heads(tensors):
 
     Faster R-CNN heads in mmdetection v2's layout (`rpn_head.*`, `roi_head.bbox_head.*`) are
     kept as they are; in mmdetection 1.x's (`bbox_head.*`, background first, 4 * (K + 1)
-    regression rows) they are renamed and reordered to v2's. A Mask R-CNN's mask head is
+    regression rows) they are renamed and reordered to v2's. mmdetection v2's Cascade R-CNN
+    heads (`roi_head.bbox_head.{stage}.*`) are kept as they are. A Mask R-CNN's mask head is
     kept as `roi_head.mask_head.*` (1.x: `mask_head.*`, renamed); a model without a mask
-    head ignores it. The heads of detectors with staged box heads (Cascade R-CNN, HTC) are
-    all ignored.
+    head ignores it. A Cascade Mask R-CNN's mask heads are ignored (its box detector
+    converts); the heads of other detectors with staged box heads (HTC, mmdetection 1.x
+    cascades) are all ignored.
 
     Args:
         tensors: key -> array, `backbone.*` / `neck.*` and heads.
@@ -139,10 +148,19 @@ def split_detector_heads(tensors):
     if not heads:
         return dict(tensors), None
     rest = {k: v for k, v in tensors.items() if k not in heads}
-    if any(_STAGED_BOX.match(k) for k in heads):
+    staged = any(_STAGED_BOX.match(k) for k in heads)
+    cascade = all(CASCADE_BOX.match(k) for k in heads if _STAGED_BOX.match(k))
+    if staged and cascade and not any(k.startswith(HTC_PREFIXES) for k in heads):
+        notes = []
+        masks = sorted(k for k in heads if k.startswith(MASK_PREFIXES))
+        if masks:
+            notes.append(f"ignored {len(masks)} mask-head tensors: the box detector converts")
+        kept = {k: v for k, v in heads.items() if k not in masks}
+        return rest, DetectorHeads(kept, "cascade", masks, notes)
+    if staged:
         note = (
-            f"ignored {len(heads)} tensors of staged box heads (Cascade R-CNN / HTC), which "
-            "this library does not build"
+            f"ignored {len(heads)} tensors of staged box heads (HTC, or a cascade in "
+            "mmdetection 1.x's layout), which this library does not build"
         )
         return rest, DetectorHeads({}, "other", sorted(heads), [note])
     v1 = any(k.startswith(V1_BOX_PREFIX) for k in heads)
@@ -192,8 +210,17 @@ def mask_keys(tensors):
     return sorted(k for k in tensors if k.startswith(MASK_PREFIX))
 
 
+def cascade_stages(tensors):
+    """The number of box heads under `roi_head.bbox_head.{stage}.` (0: not a cascade)."""
+    stages = {int(m.group(1)) for k in tensors if (m := CASCADE_BOX.match(k))}
+    return max(stages) + 1 if stages else 0
+
+
 def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=None):
     """Matches the weights of a Keras `RPNHead` and `RoIBoxHead` to mmdet v2 head tensors.
+
+    With a list of `RoIBoxHead`s (a Cascade R-CNN's stages), head `i` reads
+    `roi_head.bbox_head.{i}.*`; their class-agnostic `fc_reg` has 4 rows in both.
 
     Layouts: the RPN's 1x1 convs have one sigmoid logit per anchor and 4 deltas per anchor,
     anchors ordered as mmdetection's `AnchorGenerator` orders them (ratio-major), which is
@@ -204,7 +231,7 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=
 
     Args:
         rpn_head: a built `hrnet_keras.detection.RPNHead`.
-        roi_head: a built `hrnet_keras.detection.RoIBoxHead`.
+        roi_head: a built `hrnet_keras.detection.RoIBoxHead`, or a list of them.
         tensors: mmdet v2 key -> array (see `split_detector_heads`).
         drop_head: leave `fc_cls`, `fc_reg` (and the mask head's `conv_logits`) as
             initialised (their tensors are used).
@@ -216,11 +243,17 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=
         A `HeadFill`; nothing is assigned yet.
     """
     fill = HeadFill()
-    heads = [(rpn_head, RPN_LAYERS), (roi_head, BOX_LAYERS)]
+    tables = [(rpn_head, RPN_LAYERS)]
+    if isinstance(roi_head, (list, tuple)):
+        for stage, head in enumerate(roi_head):
+            prefix = f"{BOX_PREFIX}{stage}."
+            tables.append((head, {k: prefix + v[len(BOX_PREFIX) :] for k, v in BOX_LAYERS.items()}))
+    else:
+        tables.append((roi_head, BOX_LAYERS))
     if mask_head is not None:
         table = {f"conv{i}": f"{MASK_PREFIX}convs.{i}.conv" for i in range(len(mask_head.convs))}
-        heads.append((mask_head, {**table, **MASK_LAYERS}))
-    for head, table in heads:
+        tables.append((mask_head, {**table, **MASK_LAYERS}))
+    for head, table in tables:
         for attribute, module in table.items():
             # The mask head keeps its 3x3 convs in a list: `conv{i}` is `convs[i]`.
             numbered = attribute.startswith("conv") and attribute[4:].isdigit()
@@ -238,7 +271,7 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=
                 fill.used.add(key)
                 source = tensors[key]
                 if attribute == "shared_fc1" and variable.name == "kernel":
-                    array = _roi_kernel(source, roi_head.roi_size)
+                    array = _roi_kernel(source, head.roi_size)
                 elif attribute == "upsample" and variable.name == "kernel" and source.ndim == 4:
                     array = np.transpose(source, (2, 3, 1, 0))
                 else:

@@ -65,8 +65,11 @@ class MaskRCNN(FasterRCNN):
         )
         channels = backbone.output[self.level_names[0]].shape[-1]
         self.mask_head.build(([(None, None, None, channels)] * 4, (None, None, 4)))
-        self.loss_names = MASK_LOSS_NAMES
-        self.loss_trackers = [keras.metrics.Mean(name=n) for n in self.loss_names]
+
+    @property
+    def loss_names(self):
+        """Faster R-CNN's four losses and `rcnn_mask`."""
+        return MASK_LOSS_NAMES
 
     def detect(self, first):
         detections = super().detect(first)
@@ -75,16 +78,16 @@ class MaskRCNN(FasterRCNN):
         valid = detections["labels"] >= 0
         return {**detections, "masks": ops.where(valid[:, :, None, None], masks, 0.0)}
 
-    def detection_losses(self, first, targets):
+    def roi_losses(self, first, targets):
+        """The box head's losses and `rcnn_mask`, on one sample of RoIs."""
         for key in ("masks", "mask_boxes"):
             if key not in targets:
                 raise ValueError(
                     f"MaskRCNN's targets need `{key}` (a detection pipeline with "
                     f"`masks=True`). Received: targets keys={sorted(targets)}"
                 )
-        losses = self.rpn_losses(first, targets)
         samples = self.rcnn_samples(first, targets)
-        losses.update(self.box_losses(first, samples))
+        losses = self.box_losses(first, samples)
         rows = max(int(self.rcnn_num_samples * POSITIVE_FRACTION), 1)
         rois = samples["rois"][:, :rows]
         logits = self.mask_head((first["levels"][:4], rois))

@@ -22,6 +22,8 @@ from hrnet_keras.models.weights import load_weights
 from hrnet_keras.training.task import Task
 from hrnet_keras.utils.atomic import atomic_path
 
+# The builders of the detectors this task trains (`hrnet_keras.models`).
+DETECTOR_BUILDERS = ("faster_rcnn", "mask_rcnn", "cascade_rcnn")
 # What `evaluate` returns: COCO's box AP (mmdetection's `bbox_mAP*`), in [0, 1].
 BOX_METRICS = (
     "bbox_AP",
@@ -33,11 +35,11 @@ BOX_METRICS = (
 )
 # And, for Mask R-CNN, COCO's mask AP (mmdetection's `segm_mAP*`).
 MASK_METRICS = tuple(name.replace("bbox_", "segm_") for name in BOX_METRICS)
-DETECTOR_BUILDERS = ("faster_rcnn", "mask_rcnn")
 
 
 class DetectionTask(Task):
-    """Object detection with Faster or Mask R-CNN (`recipe.task` is a `DetectionConfig`).
+    """Object detection with Faster, Mask or Cascade R-CNN (`recipe.task` is a
+    `DetectionConfig`).
 
     The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None. It
     exports to SavedModel only: the served graph's resizing computes mmcv's sizes in float64
@@ -88,7 +90,8 @@ class DetectionTask(Task):
         model = self.recipe.model
         if model.builder not in DETECTOR_BUILDERS:
             raise ValueError(
-                f"Detection trains {DETECTOR_BUILDERS} models. Received: builder={model.builder!r}"
+                f"Detection trains {' or '.join(f'`{b}`' for b in DETECTOR_BUILDERS)} models. "
+                f"Received: builder={model.builder!r}"
             )
         if model.builder == "mask_rcnn" and not self.config.masks:
             raise ValueError(

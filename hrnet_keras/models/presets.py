@@ -20,6 +20,7 @@ import math
 # Until the shared data layer holds them, the ImageNet statistics live with the segmentation
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.models.cascade_rcnn import cascade_rcnn
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.fpn import resnet_fpn
@@ -44,10 +45,11 @@ BUILDERS = {
     "hrnet_classifier": hrnet_classifier,
     "faster_rcnn": faster_rcnn,
     "mask_rcnn": mask_rcnn,
+    "cascade_rcnn": cascade_rcnn,
 }
 # The builders whose model has a separate backbone: `ModelConfig.backbone` and
 # `ModelConfig.backbone_weights` apply to them.
-BACKBONE_BUILDERS = frozenset({"faster_rcnn", "mask_rcnn"})
+BACKBONE_BUILDERS = frozenset({"faster_rcnn", "mask_rcnn", "cascade_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Family:
 
     Attributes:
         name: `"classification"`, `"segmentation"`, `"face"`, `"detection"` (backbone and
-            neck) or `"detector"` (the whole Faster R-CNN).
+            neck), `"detector"` (the whole Faster R-CNN) or `"cascade detector"` (the whole
+            Cascade R-CNN).
         builder: the `hrnet_keras.models` builder of its models.
         options: the `HRNetOptions` its checkpoints were trained with (upsample,
             align_corners, bn_momentum, bn_epsilon).
@@ -134,7 +137,14 @@ DETECTOR = Family(
     kind="faster_rcnn",
     source="open-mmlab/mmdetection (configs/hrnet), the whole Faster R-CNN",
 )
-FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR)
+CASCADE_DETECTOR = Family(
+    "cascade detector",
+    cascade_rcnn,
+    DETECTION_DEFAULTS,
+    kind="cascade_rcnn",
+    source="open-mmlab/mmdetection (configs/hrnet), the whole Cascade R-CNN",
+)
+FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR, CASCADE_DETECTOR)
 # mmdetection's whole Mask R-CNN: the options of its Faster R-CNN.
 MASK_DETECTOR = Family(
     "mask detector",
@@ -308,6 +318,19 @@ def _mask_rcnn(width, box_ap, mask_ap):
     )
 
 
+def _cascade_rcnn(width, box_ap, stamp):
+    name = f"cascade_rcnn_hrnetv2p_w{width}_20e_coco"
+    return Preset(
+        name,
+        CASCADE_DETECTOR,
+        width,
+        80,
+        (800, 1216),
+        checkpoint=f"{name}_{stamp}.pth",
+        note=f"COCO Cascade R-CNN, 20 epochs, box AP {box_ap}",
+    )
+
+
 _SMALL_CS = "hrnet_w18_small_v{}_cityscapes_cls19_1024x2048_trainset.pth"
 _MMDET = "faster_rcnn_hrnetv2p_w{}_1x_coco_{}.pth"
 
@@ -381,6 +404,9 @@ PRESETS = (
     _mask_rcnn(18, 37.7, 34.2),
     _mask_rcnn(32, 41.2, 37.1),
     _mask_rcnn(40, 42.1, 37.5),
+    _cascade_rcnn(18, 41.2, "20200210-434be9d7"),
+    _cascade_rcnn(32, 43.3, "20200208-928455a4"),
+    _cascade_rcnn(40, 43.8, "20200512_161112-75e47b04"),
     Preset(
         "resnet50_fpn",
         RESNET_DETECTION,
