@@ -18,6 +18,7 @@ from hrnet_keras.models.presets import (
     DETECTOR,
     FACE,
     FAMILIES,
+    MASK_DETECTOR,
     PRESETS,
     SEGMENTATION,
     preset,
@@ -112,6 +113,7 @@ def test_every_other_copy_reads_the_table():
         "hrnetv2p": DETECTION.keywords(),
         "faster_rcnn": DETECTOR.keywords(),
         "cascade_rcnn": CASCADE_DETECTOR.keywords(),
+        "mask_rcnn": MASK_DETECTOR.keywords(),
         "backbone": CLASSIFICATION.keywords(),
     } == KIND_DEFAULTS
 
