@@ -114,6 +114,15 @@ class DetectionTask(Task):
     def build_loss(self):
         return None
 
+    def build_metrics(self):
+        """None: the detector reports its four losses itself and compiles no metrics.
+
+        Not an empty list: under a distribution strategy's scope Keras builds compiled
+        metrics (even none) from a symbolic inference call, whose outputs (the detections)
+        it then looks up by name in the targets, which fails.
+        """
+        return None
+
     def num_train_examples(self, data_dir):
         return len(self.split(data_dir, training=True))
 
