@@ -44,7 +44,7 @@ class ExampleKeys:
     >>> keys = np.array([[1, 2], [3, 4]], "int32")
     >>> both = ExampleKeys(keys, salt=0).uniform(5)
     >>> alone = ExampleKeys(keys[1:], salt=0).uniform(5)
-    >>> both.shape, bool(np.all(np.asarray(both)[1] == np.asarray(alone)[0]))
+    >>> tuple(both.shape), bool(np.all(np.asarray(both)[1] == np.asarray(alone)[0]))
     ((2, 5), True)
     """
 
