@@ -4,7 +4,6 @@ atomically, as a bare folder or as the next version of a TF Serving model folder
 
 import os
 import re
-import tempfile
 
 import keras
 import tensorflow as tf
@@ -42,16 +41,10 @@ def _normalized_signatures(model, *, input_dtype, mean, std):
     return ServingSignatures([model], [Signature("serving_default", serve, [spec])])
 
 
-def _write_archive(served, folder, scratch):
+def _write_archive(served, folder):
     archive = keras.export.ExportArchive()
     for resource in served.tracked:
         archive.track(resource)
-    if served.labels is not None:
-        labels = os.path.join(scratch, LABELS_FILE)
-        with open(labels, "w", encoding="utf-8") as f:
-            f.write("".join(f"{name}\n" for name in served.labels))
-        # Tracked, so that it is one of the SavedModel's assets (`assets/labels.txt`).
-        archive.track(tf.saved_model.Asset(labels))
     for signature in served.signatures:
         archive.add_endpoint(
             name=signature.name,
@@ -62,6 +55,11 @@ def _write_archive(served, folder, scratch):
     write_warmup_requests(
         folder, [(signature.name, signature.example_request()) for signature in served.signatures]
     )
+    if served.labels is not None:
+        # Beside the graph's own assets; no op reads it, a client or a person does.
+        os.makedirs(os.path.join(folder, "assets"), exist_ok=True)
+        with open(os.path.join(folder, "assets", LABELS_FILE), "w", encoding="utf-8") as f:
+            f.write("".join(f"{name}\n" for name in served.labels))
 
 
 def export_savedmodel(
@@ -149,8 +147,8 @@ def export_savedmodel(
         served = _normalized_signatures(model, input_dtype=input_dtype, mean=mean, std=std)
     else:
         served = from_serving_model(model)
-    with atomic_path(path) as folder, tempfile.TemporaryDirectory() as scratch:
-        _write_archive(served, folder, scratch)
+    with atomic_path(path) as folder:
+        _write_archive(served, folder)
     return path
 
 
