@@ -4,6 +4,7 @@ atomically, as a bare folder or as the next version of a TF Serving model folder
 
 import os
 import re
+import warnings
 
 import keras
 import tensorflow as tf
@@ -17,7 +18,7 @@ from hrnet_keras.export.signatures import (
     float32_outputs,
     from_serving_model,
 )
-from hrnet_keras.export.warmup import write_warmup_requests
+from hrnet_keras.export.warmup import serving_protos_installed, write_warmup_requests
 from hrnet_keras.models.fold_batch_norm import fold_batch_norm, is_graph_model
 from hrnet_keras.utils.atomic import atomic_path
 
@@ -41,7 +42,7 @@ def _normalized_signatures(model, *, input_dtype, mean, std):
     return ServingSignatures([model], [Signature("serving_default", serve, [spec])])
 
 
-def _write_archive(served, folder):
+def _write_archive(served, folder, warmup):
     archive = keras.export.ExportArchive()
     for resource in served.tracked:
         archive.track(resource)
@@ -52,9 +53,11 @@ def _write_archive(served, folder):
             input_signature=list(signature.input_signature),
         )
     archive.write_out(folder, verbose=False)
-    write_warmup_requests(
-        folder, [(signature.name, signature.example_request()) for signature in served.signatures]
-    )
+    if warmup:
+        requests = [
+            (signature.name, signature.example_request()) for signature in served.signatures
+        ]
+        write_warmup_requests(folder, requests)
     if served.labels is not None:
         # Beside the graph's own assets; no op reads it, a client or a person does.
         os.makedirs(os.path.join(folder, "assets"), exist_ok=True)
@@ -73,6 +76,7 @@ def export_savedmodel(
     std=IMAGENET_STD,
     overwrite=True,
     fold_bn=True,
+    warmup=None,
 ):
     """Writes a SavedModel that TensorFlow Serving serves as it is.
 
@@ -109,6 +113,8 @@ def export_savedmodel(
             (`hrnet_keras.models.fold_batch_norm`): the served graph runs about a quarter
             faster and gives the same outputs to float rounding, but cannot be fine-tuned.
             A subclassed model, which has no layer graph to fold, is exported as it is.
+        warmup: write the warm-up requests; None: when `tensorflow-serving-api` is
+            installed (else with a warning), True: required.
 
     Returns:
         `path`.
@@ -147,8 +153,17 @@ def export_savedmodel(
         served = _normalized_signatures(model, input_dtype=input_dtype, mean=mean, std=std)
     else:
         served = from_serving_model(model)
+    if warmup is None:
+        warmup = serving_protos_installed()
+        if not warmup:
+            warnings.warn(
+                "No TF Serving warm-up requests in the SavedModel: they are built with the "
+                "`tensorflow-serving-api` protos (pip install tensorflow-serving-api). "
+                f"Received: path={path!r}",
+                stacklevel=2,
+            )
     with atomic_path(path) as folder:
-        _write_archive(served, folder)
+        _write_archive(served, folder, warmup)
     return path
 
 

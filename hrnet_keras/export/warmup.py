@@ -13,6 +13,13 @@ import tensorflow as tf
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
+def serving_protos_installed():
+    """Whether the `tensorflow-serving-api` protos import."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow_serving") is not None
+
+
 def _serving_apis():
     try:
         from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2

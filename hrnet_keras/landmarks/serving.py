@@ -114,12 +114,17 @@ def landmark_signatures(model, options, *, decoder="shift", heatmaps=False):
 
     def serve_bytes(images, box):
         images = tf.convert_to_tensor(images, tf.string)
-        check = tf.debugging.assert_equal(
-            tf.shape(images)[0],
-            tf.shape(box)[0],
-            message="`images` and `box` need one entry per photo",
-        )
-        with tf.control_dependencies([check]):
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(images)[0],
+                tf.shape(box)[0],
+                message="`images` and `box` need one entry per photo",
+            ),
+            tf.debugging.assert_positive(
+                tf.size(images), message="`images` is an empty batch; expected one file or more"
+            ),
+        ]
+        with tf.control_dependencies(checks):
             images = tf.identity(images)
         crops, centers, scales, image_size = tf.map_fn(
             crop,

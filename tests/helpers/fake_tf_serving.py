@@ -10,7 +10,8 @@ cannot be imported:
   session, feeding the tensors named by each signature's SignatureDef;
 - answers REST predict requests, `POST /v1/models/NAME:predict`, under the server's JSON
   rules (row `instances` or columnar `inputs`; `{"b64": ...}` for binary strings; answers
-  in `predictions` / `outputs`; a failed run is `{"error": message}` with status 400).
+  in `predictions` / `outputs`, unnamed when the signature has one output; a failed run
+  is `{"error": message}` with status 400).
 
 It prints one JSON line, `{"port": ..., "warmup": {name: [[signature, {output: shape}]]},
 "hrnet_keras": false}`, once it serves, and runs until it is terminated.
@@ -131,10 +132,14 @@ def rest_predict(model, body):
         else v.tolist()
         for name, v in outputs.items()
     }
+    # The server's rule: a signature with one output answers with its values, unnamed.
+    (only,) = lists.values() if len(lists) == 1 else (None,)
     if "instances" in body:
         count = len(next(iter(lists.values())))
+        if only is not None:
+            return {"predictions": only}
         return {"predictions": [{name: lists[name][i] for name in lists} for i in range(count)]}
-    return {"outputs": lists}
+    return {"outputs": lists if only is None else only}
 
 
 def main(argv):
