@@ -142,13 +142,15 @@ def export_savedmodel(
     if normalize and task is not None:
         raise ValueError(
             "A task's serving graph normalises its own input: `normalize` applies to exports "
-            f"without `task`. Received: normalize=True, task={task.name}"
+            f"without `task`. Received: normalize=True, task={type(task).__name__}"
         )
     if fold_bn and is_graph_model(model):
         # Before the task wraps it: folding sees the Conv2D/BN pairs of one functional graph.
         model = fold_batch_norm(model)
-    if task is not None:
+    if task is not None and hasattr(task, "serving_signatures"):
         served = task.serving_signatures(model)
+    elif task is not None:  # an object with only `serving_model`, not a `Task`
+        served = from_serving_model(task.serving_model(model))
     elif normalize:
         served = _normalized_signatures(model, input_dtype=input_dtype, mean=mean, std=std)
     else:

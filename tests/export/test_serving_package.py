@@ -208,3 +208,30 @@ def test_rest_bodies_follow_the_servers_json_rules():
     assert parse_rest_response({"predictions": [[1.0, 2.0]]})["outputs"].shape == (1, 2)
     with pytest.raises(ServingError, match="assertion failed"):
         parse_rest_response({"error": "assertion failed: a box"})
+
+
+def test_segmentation_bytes_pad_each_map_and_can_add_probabilities():
+    from hrnet_keras.segmentation import SegmentationConfig, SegmentationTask
+    from hrnet_keras.training import ModelConfig, Recipe
+
+    keras.utils.set_random_seed(0)
+    task = SegmentationTask(
+        Recipe(SegmentationConfig(num_classes=3), ModelConfig(width="18-small-v1"))
+    )
+    model = task.build_model()
+    served = task.serving_signatures(model, probabilities=True)
+    serve_bytes = {s.name: s for s in served.signatures}["serving_bytes"].function
+    photos = []
+    for size in ((40, 24), (24, 32)):  # (width, height)
+        png = io.BytesIO()
+        pixels = np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3))
+        Image.fromarray(pixels.astype(np.uint8)).save(png, "PNG")
+        photos.append(png.getvalue())
+    out = {k: v.numpy() for k, v in serve_bytes(tf.constant(photos)).items()}
+    assert out["image_size"].tolist() == [[24, 40], [32, 24]]
+    assert out["classes"].shape == (2, 32, 40) and out["probabilities"].shape == (2, 32, 40, 3)
+    assert (out["classes"][0, 24:] == -1).all() and (out["classes"][1, :, 24:] == -1).all()
+    assert (out["probabilities"][1, :, 24:] == 0).all()
+    inside = out["probabilities"][0, :24, :40]
+    np.testing.assert_allclose(inside.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(inside.argmax(-1), out["classes"][0, :24, :40])
