@@ -17,6 +17,7 @@ from hrnet_keras.export.serving_client import (
     ServingError,
     draw_answer,
     parse_rest_response,
+    predict_grpc,
     predict_rest,
 )
 from hrnet_keras.segmentation.sample import SAMPLE_CLASS_NAMES, demo_recipe, write_sample_dataset
@@ -85,6 +86,14 @@ def test_photos_get_the_class_maps_of_predict(served, shared_data, tmp_path):
     assert one["classes"].shape == (1, *sizes[2])
     picture = draw_answer(photos[2], one)
     assert picture.size == sizes[2][::-1]
+
+    # The same request over gRPC, with the tensorflow-serving-api stubs.
+    grpc = pytest.importorskip("grpc")
+    target = f"127.0.0.1:{served.report['grpc_port']}"
+    by_grpc = predict_grpc(photos[2:], model="segmenter", target=target)
+    np.testing.assert_array_equal(by_grpc["classes"], one["classes"])
+    with pytest.raises(grpc.RpcError, match="is not a JPEG"):
+        predict_grpc([b"text"], model="segmenter", target=target)
 
 
 def test_uint8_images_by_name_give_the_serving_models_logits(served):

@@ -11,10 +11,11 @@ cannot be imported:
 - answers REST predict requests, `POST /v1/models/NAME:predict`, under the server's JSON
   rules (row `instances` or columnar `inputs`; `{"b64": ...}` for binary strings; answers
   in `predictions` / `outputs`, unnamed when the signature has one output; a failed run
-  is `{"error": message}` with status 400).
+  is `{"error": message}` with status 400);
+- answers gRPC `PredictionService.Predict` requests (the `tensorflow-serving-api` stubs).
 
-It prints one JSON line, `{"port": ..., "warmup": {name: [[signature, {output: shape}]]},
-"hrnet_keras": false}`, once it serves, and runs until it is terminated.
+It prints one JSON line, `{"port": ..., "grpc_port": ..., "warmup": {name: [[signature,
+{output: shape}]]}, "hrnet_keras": false}`, once it serves, and runs until it is terminated.
 """
 
 import base64
@@ -37,7 +38,11 @@ import http.server  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from tensorflow_serving.apis import prediction_log_pb2  # noqa: E402
+from tensorflow_serving.apis import (  # noqa: E402
+    predict_pb2,
+    prediction_log_pb2,
+    prediction_service_pb2_grpc,
+)
 
 
 class ServedModel:
@@ -142,6 +147,34 @@ def rest_predict(model, body):
     return {"outputs": lists if only is None else only}
 
 
+def grpc_server(models):
+    """A gRPC `PredictionService` answering `Predict` from the same sessions; its port."""
+    from concurrent import futures
+
+    import grpc
+
+    class Service(prediction_service_pb2_grpc.PredictionServiceServicer):
+        def Predict(self, request, context):
+            model = models.get(request.model_spec.name)
+            if model is None:
+                context.abort(grpc.StatusCode.NOT_FOUND, f"no model {request.model_spec.name}")
+            inputs = {name: tf.make_ndarray(proto) for name, proto in request.inputs.items()}
+            try:
+                outputs = model.run(request.model_spec.signature_name or "serving_default", inputs)
+            except tf.errors.OpError as error:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, error.message)
+            response = predict_pb2.PredictResponse()
+            for name, value in outputs.items():
+                response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
+            return response
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Service(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
 def main(argv):
     models = {}
     warmup = {}
@@ -177,8 +210,14 @@ def main(argv):
                 self._answer(400, {"error": f"malformed request: {error}"})
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    _grpc, grpc_port = grpc_server(models)
     hrnet_loaded = any(module.startswith("hrnet_keras") for module in sys.modules)
-    report = {"port": server.server_address[1], "warmup": warmup, "hrnet_keras": hrnet_loaded}
+    report = {
+        "port": server.server_address[1],
+        "grpc_port": grpc_port,
+        "warmup": warmup,
+        "hrnet_keras": hrnet_loaded,
+    }
     print(json.dumps(report), flush=True)
     server.serve_forever()
 
