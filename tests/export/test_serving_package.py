@@ -234,3 +234,12 @@ def test_segmentation_bytes_pad_each_map_and_can_add_probabilities():
     inside = out["probabilities"][0, :24, :40]
     np.testing.assert_allclose(inside.sum(-1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(inside.argmax(-1), out["classes"][0, :24, :40])
+
+
+def test_a_uint8_batch_of_zero_height_is_an_invalid_argument():
+    from hrnet_keras.export.serving_inputs import check_uint8_images
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="has zero height or width"):
+        check_uint8_images(np.zeros((1, 0, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="must be uint8 RGB"):
+        check_uint8_images(np.zeros((1, 2, 4, 3), np.float32))
