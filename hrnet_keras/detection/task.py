@@ -209,6 +209,10 @@ class DetectionTask(Task):
             written.append(target)
         return written
 
+    def label_names(self):
+        """The recipe's class names, in the order of the served `labels`."""
+        return tuple(self.config.class_names)
+
     def serving_model(self, model, **options):
         """uint8 RGB photos of any size in (also encoded files: `serve_bytes`); boxes in
         their pixels, scores, labels and counts out (no options)."""
