@@ -67,7 +67,7 @@ def test_landmarks_from_photos_and_boxes_are_predicts(shared_data, tmp_path):
     assert draw_answer(files[1], answer, 1).size == (726, 768)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_detector_answers_from_files_are_its_serving_models(shared_data, tmp_path):
     keras.utils.set_random_seed(0)
     recipe = apply_overrides(
@@ -108,7 +108,7 @@ def test_detector_answers_from_files_are_its_serving_models(shared_data, tmp_pat
     np.testing.assert_allclose(answer["scores"][0][:count], expected["scores"][:count], atol=1e-4)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_a_w18_small_recipe_with_a_base_size_serves_predicts_maps(shared_data, tmp_path):
     keras.utils.set_random_seed(0)
     task = load_recipe(RECIPES / "voc_sample_tiny.py").build_task()
