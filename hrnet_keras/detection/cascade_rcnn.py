@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes
-from hrnet_keras.detection.faster_rcnn import FasterRCNN
+from hrnet_keras.detection.faster_rcnn import RCNN_SALT, FasterRCNN
 from hrnet_keras.detection.postprocess import detections_from_rois
 from hrnet_keras.detection.roi_head import rcnn_loss, sample_rois
 
@@ -192,7 +192,8 @@ class CascadeRCNN(FasterRCNN):
                 valid,
                 targets,
                 num_classes=self.num_classes,
-                seed=self.seed_generator,
+                # Each stage its own salt: per-example keys as Faster R-CNN's samplers.
+                seed=self.sampler_seed(targets, RCNN_SALT + index),
                 num_samples=self.rcnn_num_samples,
                 iou_threshold=stage.iou_threshold,
                 stds=stage.stds,

@@ -8,8 +8,13 @@ from hrnet_keras.detection.postprocess import detections_from_rois
 from hrnet_keras.detection.roi_align import DEFAULT_WINDOW
 from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
 from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
+from hrnet_keras.detection.sampler import ExampleKeys
 
 LOSS_NAMES = ("rpn_cls", "rpn_bbox", "rcnn_cls", "rcnn_bbox")
+# The target holding each example's `(2,)` stateless key of the samplers (see `ExampleKeys`).
+SAMPLE_KEY = "sample_key"
+# Salts of the samplers' keys: the RPN's anchors, the box head's RoIs.
+RPN_SALT, RCNN_SALT = 0, 1
 # mmdetection pads every image to a multiple of 32; anchors beyond that padding are invalid.
 SIZE_DIVISOR = 32
 
@@ -42,7 +47,10 @@ class FasterRCNN(keras.Model):
     `rcnn_bbox`). Since Keras computes the loss inside the gradient tape, the box head's
     weights train through it; `compile(optimizer=...)` needs no `loss`. Without training,
     `call` returns the detections; `evaluate` recomputes the training outputs (batch norm
-    in inference mode) to report the same losses.
+    in inference mode) to report the same losses. Targets with a `"sample_key"` `(B, 2)`
+    (as the training pipeline's) key each image's sampled anchors and RoIs, which are then
+    the same whatever the batch, the replica or a resumption; without one the samplers
+    draw from the model's `seed`.
 
     Args:
         backbone: a model from images `(B, H, W, 3)` to a dict of levels `{"P2": ..., "P6":
@@ -246,6 +254,29 @@ class FasterRCNN(keras.Model):
             max_detections=self.max_detections,
         )
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' symbolic build, from the first replica's batch instead of the replicas' mean.
+
+        Under a distribution strategy Keras' TensorFlow trainer averages one distributed
+        batch over the replicas (`strategy.reduce("MEAN", ...)`) only to learn its shapes,
+        which fails on the boolean `"crowd"` targets; every replica's batch has those shapes.
+        """
+        strategy = getattr(self, "_distribute_strategy", None)
+        if keras.backend.backend() != "tensorflow" or strategy is None or iterator is None:
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        import tensorflow as tf
+
+        def first_replica(value):
+            if isinstance(value, tf.distribute.DistributedValues):
+                return strategy.experimental_local_results(value)[0]
+            return value
+
+        for _, _, batches in iterator:
+            data_batch = keras.tree.map_structure(first_replica, next(batches))
+            break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
     def make_predict_function(self, force=False):
         """`predict` without XLA, unless `roi_oversize="approximate"`.
 
@@ -265,6 +296,12 @@ class FasterRCNN(keras.Model):
             return super().make_predict_function(force)
         finally:
             self.jit_compile = jit_compile
+
+    def sampler_seed(self, targets, salt):
+        """The `seed` of a sampler: the targets' per-example keys with `salt` folded in, or
+        the model's `SeedGenerator` when the targets have none."""
+        keys = targets.get(SAMPLE_KEY) if isinstance(targets, dict) else None
+        return self.seed_generator if keys is None else ExampleKeys(keys, salt)
 
     def detection_losses(self, first, targets):
         """The losses (a dict keyed by `loss_names`) of `_first_stage`'s outputs."""
@@ -290,7 +327,7 @@ class FasterRCNN(keras.Model):
             ops.concatenate(first["anchors"], axis=0),
             anchor_valid,
             targets,
-            seed=self.seed_generator,
+            seed=self.sampler_seed(targets, RPN_SALT),
             num_samples=self.rpn_num_samples,
             smooth_l1_beta=self.rpn_smooth_l1_beta,
         )
@@ -308,7 +345,7 @@ class FasterRCNN(keras.Model):
             first["proposal_valid"],
             targets,
             num_classes=self.num_classes,
-            seed=self.seed_generator,
+            seed=self.sampler_seed(targets, RCNN_SALT),
             num_samples=self.rcnn_num_samples,
         )
 

@@ -9,15 +9,18 @@ canvas is a square that holds landscape and portrait images alike (1344 x 1344 f
 `pad_shape` trades that for images scaled below `min_size` where they would not fit. The
 resized pixels stay float32 (mmcv rounds them to uint8 before normalising). Training's
 only random choice, the flip, is a stateless draw keyed by (seed, epoch, index)
-(`hrnet_keras.data.random_keys`), so a resumed run sees the same batches.
+(`hrnet_keras.data.random_keys`), so a resumed run sees the same batches; the detector's
+anchor and RoI samplers draw from a key of the same example (`"sample_key"`), so that they
+too are the same after a resumption and on any number of replicas.
 
 Elements:
     training: `({"images": (B, H, W, 3) float32, "image_shape": (B, 2) int32},
-    {"boxes": (B, M, 4) float32, "labels": (B, M) int32, "crowd": (B, M) bool})` with
-    `(H, W)` the canvas, `M = max_boxes`, `image_shape` the resized size before padding,
-    boxes `xyxy` in resized pixels and padding rows of label -1; with `config.masks`, also
-    `"masks"` `(B, M, G, G)` uint8 coverage maps and `"mask_boxes"` `(B, M, 4)` their regions
-    in resized pixels (`hrnet_keras.detection.mask_grids`).
+    {"boxes": (B, M, 4) float32, "labels": (B, M) int32, "crowd": (B, M) bool,
+    "sample_key": (B, 2) int32})` with `(H, W)` the canvas, `M = max_boxes`, `image_shape`
+    the resized size before padding, boxes `xyxy` in resized pixels and padding rows of
+    label -1; with `config.masks`, also `"masks"` `(B, M, G, G)` uint8 coverage maps and
+    `"mask_boxes"` `(B, M, 4)` their regions in resized pixels
+    (`hrnet_keras.detection.mask_grids`).
     evaluation: the same plus, in the targets, `"image_id"` (B,) int64, `"scale_factor"`
     (B, 2) float32 (resized / original height and width) and `"original_shape"` (B, 2) int32,
     for `boxes_to_original`.
@@ -254,7 +257,9 @@ def training_dataset(split, config, *, batch_size, seed=0, input_context=None):
     def load(epoch, index):
         key = example_key(seed, epoch, index)
         inputs, targets, _ = read(index, tf.random.stateless_uniform([], key) < config.flip)
-        return inputs, targets
+        # The samplers' own key (int32, as XLA's stateless ops take), apart from the flip's.
+        sample_key = tf.random.experimental.stateless_fold_in(key, tf.constant(1, tf.int64))
+        return inputs, {**targets, "sample_key": tf.cast(sample_key, tf.int32)}
 
     dataset = shard(epoch_stream(len(split), seed), input_context)
     dataset = dataset.map(load, num_parallel_calls=AUTOTUNE, deterministic=True)

@@ -154,7 +154,7 @@ def sample_rois(
         targets: dict of `"boxes"` `(B, M, 4)`, `"labels"` `(B, M)` (-1 padding) and
             optionally `"crowd"` `(B, M)`.
         num_classes: the background label is `num_classes`.
-        seed: a `keras.random.SeedGenerator` for the sampler.
+        seed: a `keras.random.SeedGenerator` or `ExampleKeys` for the sampler.
         num_samples, positive_fraction: the sampler's settings.
         iou_threshold: positive from, negative below this IoU.
         stds: the box coder's stds of the targets.

@@ -161,7 +161,7 @@ def rpn_loss(
         anchor_valid: `(B, N)` bool, False for anchors on batch padding.
         targets: dict of `"boxes"` `(B, M, 4)`, `"labels"` `(B, M)` (-1 padding) and
             optionally `"crowd"` `(B, M)`.
-        seed: a `keras.random.SeedGenerator` for the sampler.
+        seed: a `keras.random.SeedGenerator` or `ExampleKeys` for the sampler.
         num_samples, positive_fraction: the sampler's settings.
         pos_iou_thr, neg_iou_thr, min_pos_iou: the assigner's settings.
         smooth_l1_beta: the box loss is smooth L1 with this `beta` (`smooth_l1`); 0 is L1.

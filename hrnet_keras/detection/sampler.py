@@ -25,6 +25,48 @@ def top_k_padded(values, k):
     return top_values, ops.cast(top_indices, "int32")
 
 
+class ExampleKeys:
+    """Per-example random keys for `random_sample`: each row drawn from its own example's key.
+
+    A draw from a `keras.random.SeedGenerator` depends on the batch it is made for: the
+    numbers of image `b` change with the batch size and with the replica that holds it, and
+    the generator's state is not in saved weights. With a stateless key per example (the
+    training pipeline's `"sample_key"` target) an image samples the same anchors and RoIs in
+    any batch, on one device or several, and again after a resumption.
+
+    Args:
+        keys: `(B, 2)` int stateless seeds, one per example.
+        salt: an int folded into every key, so that each sampler of a detector (the RPN's
+            anchors, the RoIs of a box head) draws its own numbers.
+
+    Example:
+    >>> import numpy as np
+    >>> keys = np.array([[1, 2], [3, 4]], "int32")
+    >>> both = ExampleKeys(keys, salt=0).uniform(5)
+    >>> alone = ExampleKeys(keys[1:], salt=0).uniform(5)
+    >>> tuple(both.shape), bool(np.all(np.asarray(both)[1] == np.asarray(alone)[0]))
+    ((2, 5), True)
+    """
+
+    def __init__(self, keys, salt=0):
+        self.keys = keys
+        self.salt = int(salt)
+
+    def uniform(self, size):
+        """`(B, size)` float32 uniform in [0, 1); row `b` depends on `keys[b]` and the salt."""
+        # keras.random takes no per-row seeds; TensorFlow's stateless ops do (int32 for XLA).
+        import tensorflow as tf
+
+        keys = tf.cast(self.keys, tf.int32)
+        salt = tf.constant(self.salt, tf.int32)
+
+        def row(key):
+            key = tf.random.experimental.stateless_fold_in(key, salt)
+            return tf.random.stateless_uniform(tf.reshape(size, [1]), seed=key)
+
+        return tf.map_fn(row, keys, fn_output_signature=tf.float32)
+
+
 def random_sample(labels, num_samples, positive_fraction, seed=None):
     """Draws `num_samples` candidates per image: positives first, negatives fill the rest.
 
@@ -37,7 +79,8 @@ def random_sample(labels, num_samples, positive_fraction, seed=None):
         labels: `(B, N)` int, 1 positive, 0 negative, -1 ignored (from `max_iou_assign`).
         num_samples: rows per image.
         positive_fraction: the largest share of positives.
-        seed: a `keras.random.SeedGenerator` (or int) that makes the draw reproducible.
+        seed: a `keras.random.SeedGenerator` (or int) that makes the draw reproducible, or
+            an `ExampleKeys` that draws each row from its own example's key.
 
     Returns:
         A dict of `(B, num_samples)` tensors: `"indices"` int32 into N (0 on padding rows),
@@ -57,7 +100,10 @@ def random_sample(labels, num_samples, positive_fraction, seed=None):
         )
     labels = ops.convert_to_tensor(labels, "int32")
     num_positive = int(num_samples * positive_fraction)
-    keys = keras.random.uniform(ops.shape(labels), seed=seed)
+    if isinstance(seed, ExampleKeys):
+        keys = seed.uniform(ops.shape(labels)[1])
+    else:
+        keys = keras.random.uniform(ops.shape(labels), seed=seed)
     neg_inf = float("-inf")
     positive = labels == POSITIVE
     negative = labels == NEGATIVE

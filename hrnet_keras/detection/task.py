@@ -130,6 +130,15 @@ class DetectionTask(Task):
     def build_loss(self):
         return None
 
+    def build_metrics(self):
+        """None: the detector reports its four losses itself and compiles no metrics.
+
+        Not an empty list: under a distribution strategy's scope Keras builds compiled
+        metrics (even none) from a symbolic inference call, whose outputs (the detections)
+        it then looks up by name in the targets, which fails.
+        """
+        return None
+
     def num_train_examples(self, data_dir):
         return len(self.split(data_dir, training=True))
 
@@ -247,6 +256,10 @@ class DetectionTask(Task):
                     picture.save(partial, format="PNG")
             written.append(target)
         return written
+
+    def label_names(self):
+        """The recipe's class names, in the order of the served `labels`."""
+        return tuple(self.config.class_names)
 
     def serving_model(self, model, **options):
         """uint8 RGB photos of any size in (also encoded files: `serve_bytes`); boxes in
