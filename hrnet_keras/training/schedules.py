@@ -1,4 +1,5 @@
-"""Learning-rate schedules of the recipes: poly, step and constant, with a linear warm-up."""
+"""Learning-rate schedules of the recipes: poly, step, cosine and constant, with a linear
+warm-up."""
 
 import itertools
 
@@ -142,7 +143,7 @@ class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
 
 
-SCHEDULES = ("poly", "step", "constant")
+SCHEDULES = ("poly", "step", "cosine", "constant")
 
 
 def build_schedule(config, *, total_steps, steps_per_epoch):
@@ -175,6 +176,15 @@ def build_schedule(config, *, total_steps, steps_per_epoch):
             boundaries=[int(epoch * steps_per_epoch) for epoch in config.boundaries],
             decay_rate=config.decay_rate,
             warmup_steps=config.warmup_steps,
+        )
+    if config.schedule == "cosine":
+        # Keras' own: from 0 up to the rate over the warm-up, then half a cosine down to 0.
+        warmup = config.warmup_steps
+        return keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else config.learning_rate,
+            decay_steps=max(1, total_steps - warmup),
+            warmup_target=config.learning_rate if warmup else None,
+            warmup_steps=warmup,
         )
     if config.schedule == "constant":
         return ConstantSchedule(config.learning_rate, warmup_steps=config.warmup_steps)

@@ -17,10 +17,12 @@ def builtin_task_configs():
     Imported here, when a name is looked up, so that importing the training machinery does
     not import every task.
     """
+    from hrnet_keras.classification.config import ClassificationConfig
     from hrnet_keras.landmarks.config import LandmarkConfig
     from hrnet_keras.segmentation.config import SegmentationConfig
 
-    return {config.__name__: config for config in (SegmentationConfig, LandmarkConfig)}
+    configs = (SegmentationConfig, LandmarkConfig, ClassificationConfig)
+    return {config.__name__: config for config in configs}
 
 
 def register_task_config(config_class):
