@@ -22,7 +22,7 @@ class KeyedSeedGenerator(keras.random.SeedGenerator):
     sequence of seeds from whichever key it is given.
 
     Args:
-        key: a stateless seed, int64 `(2,)` (a tensor inside the pipeline).
+        key: a stateless seed `(2,)`, int32 or int64 (a tensor inside the pipeline).
 
     Example:
     >>> key = tf.constant([3, 4], tf.int64)
@@ -34,9 +34,8 @@ class KeyedSeedGenerator(keras.random.SeedGenerator):
     def __init__(self, key):
         # No `super().__init__()`: it creates the state variable this class exists to avoid
         # (and a `tf.data` function may not create variables).
-        self.key = tf.convert_to_tensor(key, tf.int64)
+        self.key = tf.cast(key, tf.int64)
         self.name = "keyed_seed_generator"
-        self.backend = keras.src.backend
         self._count = 0
 
     def next(self, ordered=True):

@@ -100,7 +100,7 @@ class ClassifierServing(keras.Model):
     Example:
     >>> import numpy as np
     >>> from hrnet_keras.models import hrnet_classifier
-    >>> net = hrnet_classifier(width=4, num_classes=3, input_shape=(32, 32, 3))
+    >>> net = hrnet_classifier("18-small-v1", num_classes=3, input_shape=(32, 32, 3))
     >>> served = ClassifierServing(net, ["a", "b", "c"], top_k=2, crop_size=32)
     >>> served(np.zeros((1, 50, 40, 3), "uint8"))["labels"].shape
     TensorShape([1, 2])

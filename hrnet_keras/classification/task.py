@@ -20,7 +20,7 @@ from hrnet_keras.classification.pipeline import (
 from hrnet_keras.classification.preprocessing import check_interpolation, evaluation_crop
 from hrnet_keras.classification.readers import check_layout, folder_class_names, read_split
 from hrnet_keras.classification.serving import ClassifierServing
-from hrnet_keras.data.files import list_images
+from hrnet_keras.data.files import image_files
 from hrnet_keras.data.images import read_image
 from hrnet_keras.data.normalization import normalize
 from hrnet_keras.errors import UsageError
@@ -52,7 +52,7 @@ class ClassificationTask(Task):
     >>> from hrnet_keras.models.presets import CLASSIFICATION
     >>> from hrnet_keras.training import Recipe
     >>> recipe = Recipe(ClassificationConfig(class_names=("cat", "dog"), crop_size=64),
-    ...                 CLASSIFICATION.model_config(width=4))
+    ...                 CLASSIFICATION.model_config(width="18-small-v1"))
     >>> ClassificationTask(recipe).build_model().output.shape
     (None, 2)
     """
@@ -212,7 +212,7 @@ class ClassificationTask(Task):
         config = self.config
         os.makedirs(out_dir, exist_ok=True)
         written = []
-        for path in _image_files(inputs):
+        for path in image_files(inputs):
             image = read_image(path)
             crop = evaluation_crop(
                 image, config.crop_size, config.eval_crop_pct, config.interpolation
@@ -243,20 +243,3 @@ class ClassificationTask(Task):
             mean=config.mean,
             std=config.std,
         )
-
-
-def _image_files(inputs):
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    paths = []
-    for item in inputs:
-        item = os.fspath(item)
-        if os.path.isdir(item):
-            paths += list_images(item)
-        elif os.path.isfile(item):
-            paths.append(item)
-        else:
-            raise FileNotFoundError(f"No image file or folder at {item!r}. Received: {item!r}")
-    if not paths:
-        raise ValueError(f"No images to predict on. Received: inputs={list(inputs)!r}")
-    return paths

@@ -1,4 +1,5 @@
-"""Image files on disk: the suffixes readers accept, listing a folder, checking a path."""
+"""Image files on disk: the suffixes readers accept, listing a folder, checking a path, the
+images a command names."""
 
 import os
 
@@ -35,3 +36,29 @@ def require_file(path, what="file"):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"The {what} {path!r} does not exist. Received: path={path!r}")
     return path
+
+
+def image_files(inputs):
+    """The image files of `inputs` (a path or a list of paths): files as given, folders
+    listed (`list_images`).
+
+    Example:
+    >>> image_files(["missing.jpg"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: No image file or folder at 'missing.jpg'. Received: 'missing.jpg'
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    paths = []
+    for item in inputs:
+        item = os.fspath(item)
+        if os.path.isdir(item):
+            paths += list_images(item)
+        elif os.path.isfile(item):
+            paths.append(item)
+        else:
+            raise FileNotFoundError(f"No image file or folder at {item!r}. Received: {item!r}")
+    if not paths:
+        raise ValueError(f"No images to predict on. Received: inputs={list(inputs)!r}")
+    return paths
