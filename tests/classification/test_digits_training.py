@@ -20,14 +20,14 @@ def digits_recipe(steps):
     return Recipe(
         ClassificationConfig(
             crop_size=32,
-            scale_range=(0.6, 1.0),
+            scale_range=(0.8, 1.0),
             ratio_range=(0.8, 1.25),
             flip=False,  # digits are not mirror-symmetric
             eval_crop_pct=1.0,
             eval_batch_size=100,
         ),
         CLASSIFICATION.model_config(width="18-small-v1"),
-        OptimizerConfig(name="adam", learning_rate=3e-3, weight_decay=0.0, schedule="cosine"),
+        OptimizerConfig(name="adam", learning_rate=2e-3, weight_decay=0.0, schedule="cosine"),
         RuntimeConfig(
             global_batch_size=32,
             epochs=1,
