@@ -14,7 +14,8 @@ def add_arguments(parser):
         "--model",
         choices=KINDS,
         default=None,
-        help="kind of model (default: from the checkpoint's head keys)",
+        help="kind of model (default: from the checkpoint's head keys); a Faster R-CNN "
+        "checkpoint also converts to hrnetv2p (backbone and neck) or backbone",
     )
     parser.add_argument(
         "--width",
@@ -26,14 +27,15 @@ def add_arguments(parser):
         "--num-classes",
         type=int,
         default=None,
-        help="classes of the head (default: from the checkpoint; with --drop-head, the new head)",
+        help="classes of the head, a detector's without background (default: from the "
+        "checkpoint; with --drop-head, the new head)",
     )
     parser.add_argument(
         "--upsample",
         choices=("nearest", "bilinear"),
         default=None,
-        help="fusion upsampling (default: nearest for classifier/hrnetv2p/backbone, "
-        "bilinear for segmenter/landmarker)",
+        help="fusion upsampling (default: nearest for classifier/hrnetv2p/faster_rcnn/"
+        "backbone, bilinear for segmenter/landmarker)",
     )
     parser.add_argument(
         "--align-corners",
@@ -50,7 +52,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--drop-head",
         action="store_true",
-        help="leave the final classification layer random, for fine-tuning on new classes",
+        help="leave the final classification layer (a detector's fc_cls and fc_reg) random, "
+        "for fine-tuning on new classes",
     )
     parser.add_argument(
         "--no-strict",

@@ -2,7 +2,9 @@
 (or `hrnet-keras export --model-dir RUN --out PATH` for a run folder `train` wrote).
 
 The exported graph is the recipe's task's `serving_model`: for facial landmarks, a uint8
-RGB 256x256 face crop in and landmark coordinates in crop pixels out (decoding inside).
+RGB 256x256 face crop in and landmark coordinates in crop pixels out (decoding inside); for
+detection (SavedModel only), photos of any size in, boxes in their pixels out, with a second
+signature, `serving_bytes`, for encoded JPEG / PNG files.
 `--quantize int8` calibrates on crops of the recipe's own training pipeline (`--data-dir`,
 default with `--model-dir`: the data the run trained on); tasks without calibration data
 cannot export int8.
@@ -54,6 +56,11 @@ def run(args):
     recipe = recipe_from_args(args)
     weights = weights_from_args(args)
     task = recipe.build_task()
+    if args.format not in task.export_formats:
+        raise UsageError(
+            f"{task.name} exports to {' and '.join(task.export_formats)} only (--format). "
+            f"Received: format={args.format!r}"
+        )
     data_dir = None
     if args.quantize == "int8":
         task.require("calibration_data")

@@ -6,7 +6,7 @@ from hrnet_keras.convert.checkpoint_io import read_checkpoint
 from hrnet_keras.convert.detect import KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
-from hrnet_keras.models import hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
+from hrnet_keras.models import faster_rcnn, hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
 from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES
 from hrnet_keras.utils.atomic import atomic_path
 
@@ -27,8 +27,13 @@ def build_model(
     align_corners=None,
     bn_momentum=None,
     input_shape=(None, None, 3),
+    rpn_channels=None,
+    fc_channels=1024,
 ):
     """Builds the Keras model of a kind of checkpoint, with that kind's defaults.
+
+    `channels` and `levels` are the HRNetV2p neck's; `rpn_channels` (default: `channels`)
+    and `fc_channels` the Faster R-CNN heads'.
 
     Example:
     >>> from hrnet_keras.convert import build_model
@@ -53,28 +58,51 @@ def build_model(
         return hrnetv2(width, num_classes, input_shape=input_shape, **options)
     if kind == "hrnetv2p":
         return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
+    if kind == "faster_rcnn":
+        return faster_rcnn(
+            width,
+            num_classes,
+            channels=channels,
+            input_shape=input_shape,
+            rpn_channels=rpn_channels or channels,
+            fc_channels=fc_channels,
+            **options,
+        )
     return hrnet_backbone(width, input_shape=input_shape, **options)
 
 
 def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
-    if model is not None and model not in (info.kind, "backbone"):
+    # A detector's backbone and neck are an HRNetV2p.
+    parts = ("backbone", "hrnetv2p") if info.kind == "faster_rcnn" else ("backbone",)
+    if model is not None and model not in (info.kind, *parts):
         raise ValueError(
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
-            f"(any checkpoint also converts to model='backbone'). Received: model={model!r}"
+            f"(any checkpoint also converts to model='backbone', a Faster R-CNN's to "
+            f"model='hrnetv2p'). Received: model={model!r}"
         )
     if width is not None and width != info.width:
         raise ValueError(
             f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
             f"Received: width={width!r}"
         )
-    if model == "backbone":
+    if model in parts:
         if num_classes is not None or drop_head:
             raise ValueError(
-                "A backbone has no class head; `num_classes` and `drop_head` do not apply. "
+                f"A {model} has no class head; `num_classes` and `drop_head` do not apply. "
                 f"Received: num_classes={num_classes!r}, drop_head={drop_head!r}"
             )
         return None
+    if info.kind == "faster_rcnn" and info.num_classes is None:
+        if num_classes is not None and drop_head:
+            return num_classes
+        raise ValueError(
+            f"{path!r} holds Faster R-CNN heads without the box classifier "
+            "(roi_head.bbox_head.fc_cls.weight, or bbox_head.fc_cls.weight in mmdetection "
+            "1.x's layout), so its classes are unknown; convert its backbone and neck with "
+            "model='hrnetv2p', or pass num_classes with drop_head=True for new class layers. "
+            f"Received: path={path!r}"
+        )
     if num_classes is not None and info.num_classes is None:
         raise ValueError(
             f"{path!r} holds a {info.kind} without a class head; `num_classes` does not "
@@ -123,18 +151,21 @@ def convert_checkpoint(
     Args:
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
-        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"` or `"backbone"`;
-            None to infer it from the head's keys. Any checkpoint converts to `"backbone"`
-            (its head tensors are then reported as ignored), with the upsampling of the
-            kind it was trained as.
+        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`
+            or `"backbone"`; None to infer it from the head's keys. Any checkpoint converts
+            to `"backbone"` (its head tensors are then reported as ignored), with the
+            upsampling of the kind it was trained as; a Faster R-CNN's also to `"hrnetv2p"`
+            (backbone and neck).
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
-        num_classes: expected classes; with `drop_head`, the classes of the new head.
+        num_classes: expected classes (a detector's without background); with
+            `drop_head`, the classes of the new head.
         upsample: fusion upsampling; default `"nearest"` for classifier / hrnetv2p /
-            backbone, `"bilinear"` for segmenter / landmarker.
+            faster_rcnn / backbone, `"bilinear"` for segmenter / landmarker.
         align_corners: bilinear `align_corners`; default False. The HRNet-OCR branch's
             segmentation checkpoints need True.
         bn_momentum: Keras BN momentum; default 0.9 (nearest kinds) or 0.99 (bilinear kinds).
-        drop_head: leave the final classification layer randomly initialised.
+        drop_head: leave the final classification layer randomly initialised (a
+            detector's `fc_cls` and `fc_reg`).
         input_shape: the model's `(height, width, 3)`.
         strict: see `load_torch_weights`.
 
@@ -169,6 +200,8 @@ def convert_checkpoint(
         align_corners=defaults["align_corners"] if align_corners is None else align_corners,
         bn_momentum=defaults["bn_momentum"] if bn_momentum is None else bn_momentum,
         input_shape=input_shape,
+        rpn_channels=info.rpn_channels,
+        fc_channels=info.fc_channels or 1024,
     )
     report = fill_model(
         keras_model,

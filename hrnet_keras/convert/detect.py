@@ -3,14 +3,16 @@
 import dataclasses
 import re
 
+from hrnet_keras.convert.detector_heads import BOX_PREFIX, CLS_KEY, RPN_PREFIX
 from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
-KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "backbone")
+KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "faster_rcnn", "backbone")
 _KIND_OF_LAYOUT = {
     "classification": "classifier",
     "segmentation": "segmenter",
     "face": "landmarker",
     "detection": "hrnetv2p",
+    "faster_rcnn": "faster_rcnn",
     "backbone": "backbone",
 }
 
@@ -22,9 +24,12 @@ class CheckpointInfo:
     Attributes:
         kind: one of `KINDS`, from the head's keys.
         width: an int C or `"18-small-v1"` / `"18-small-v2"`, from the tensor shapes.
-        num_classes: classes (or landmarks) of the head; None without one.
+        num_classes: classes (or landmarks) of the head, background excluded for a
+            detector; None without one.
         channels: HRNetV2p channels (detection checkpoints only).
         levels: HRNetV2p levels (detection checkpoints only).
+        rpn_channels: channels of the RPN's 3x3 conv (Faster R-CNN checkpoints only).
+        fc_channels: width of the box head's shared fcs (Faster R-CNN checkpoints only).
     """
 
     kind: str
@@ -32,6 +37,8 @@ class CheckpointInfo:
     num_classes: object = None
     channels: object = None
     levels: object = None
+    rpn_channels: object = None
+    fc_channels: object = None
 
 
 def _count(tensors, pattern):
@@ -107,12 +114,23 @@ def detect(checkpoint, path="<checkpoint>"):
     tensors = checkpoint.tensors
     kind = _KIND_OF_LAYOUT[checkpoint.layout]
     width = detect_width(tensors, path)
-    if kind == "hrnetv2p":
-        channels = (
-            tensors["neck.reduction.weight"].shape[0]
-            if "neck.reduction.weight" in (tensors)
-            else None
+    if kind in ("hrnetv2p", "faster_rcnn"):
+        channels = _rows(tensors, "neck.reduction.weight")
+        levels = _count(tensors, r"^neck\.fpn\.(\d+)\.") or None
+        if kind == "hrnetv2p":
+            return CheckpointInfo(kind, width, channels=channels, levels=levels)
+        classes = _rows(tensors, CLS_KEY)
+        return CheckpointInfo(
+            kind,
+            width,
+            num_classes=None if classes is None else classes - 1,
+            channels=channels,
+            levels=levels,
+            rpn_channels=_rows(tensors, RPN_PREFIX + "rpn_conv.weight"),
+            fc_channels=_rows(tensors, BOX_PREFIX + "shared_fcs.0.weight"),
         )
-        levels = _count(tensors, r"^neck\.fpn\.(\d+)\.")
-        return CheckpointInfo(kind, width, channels=channels, levels=levels or None)
     return CheckpointInfo(kind, width, num_classes=_num_classes(tensors, kind))
+
+
+def _rows(tensors, key):
+    return int(tensors[key].shape[0]) if key in tensors else None

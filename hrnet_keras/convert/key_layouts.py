@@ -6,16 +6,8 @@ import re
 
 import numpy as np
 
-# Parts of a full detector that HRNetV2p does not contain: reported, never loaded.
-DETECTOR_PREFIXES = (
-    "rpn_head.",
-    "roi_head.",
-    "bbox_head.",
-    "mask_head.",
-    "bbox_roi_extractor.",
-    "mask_roi_extractor.",
-    "semantic_head.",
-)
+from hrnet_keras.convert.detector_heads import DETECTOR_PREFIXES, split_detector_heads
+
 _NECK_PATTERNS = (
     # HRNet's own detection code: nn.Sequential(conv) and a ModuleList of convs.
     (re.compile(r"^neck\.reduction_conv\.(?:0\.|conv\.)?(weight|bias)$"), "neck.reduction.{0}"),
@@ -31,9 +23,11 @@ class CanonicalCheckpoint:
 
     Attributes:
         tensors: canonical key -> numpy array.
-        layout: `"classification"`, `"segmentation"`, `"face"`, `"detection"` or
-            `"backbone"` (no head keys).
-        ignored: original keys deliberately left out (losses, detector heads).
+        layout: `"classification"`, `"segmentation"`, `"face"`, `"detection"` (backbone
+            and neck), `"faster_rcnn"` (backbone, neck and Faster R-CNN heads, the heads under
+            mmdetection v2's keys) or `"backbone"` (no head keys).
+        ignored: original keys deliberately left out (losses, mask heads, the heads of
+            detectors not built here).
         notes: human-readable remarks on what was adapted.
     """
 
@@ -73,11 +67,11 @@ def _unwrap(tensors, ignored, notes):
 
 
 def _canonical_detection(tensors, ignored, notes):
-    heads = [k for k in tensors if k.startswith(DETECTOR_PREFIXES)]
-    if heads:
-        tensors = _drop(tensors, ignored, lambda k: k.startswith(DETECTOR_PREFIXES))
-        notes.append(f"ignored {len(heads)} detector-head tensors (rpn_head.*, roi_head.*, ...)")
-    out = {}
+    tensors, heads = split_detector_heads(tensors)
+    if heads is not None:
+        ignored += heads.ignored
+        notes += heads.notes
+    out = dict(heads.tensors) if heads is not None else {}
     for key, value in tensors.items():
         if key.startswith("backbone."):
             out[key[len("backbone.") :]] = value
@@ -110,6 +104,8 @@ def _zero_head_biases(tensors, notes):
 
 
 def _layout_of(tensors, face):
+    if any(k.startswith(DETECTOR_PREFIXES) for k in tensors):
+        return "faster_rcnn"
     if any(k.startswith("neck.") for k in tensors):
         return "detection"
     if any(k.startswith("last_layer.") for k in tensors):
@@ -126,7 +122,8 @@ def canonicalize(tensors):
     `loss.*` tensors; checkpoints with or without `num_batches_tracked`; the face code's
     `head.{0,1,3}` (renamed `last_layer.*`); detection checkpoints (`backbone.` prefix, the
     neck as `neck.reduction_conv[.0|.conv].*` and `neck.fpn_conv.{i}.*` or
-    `neck.fpn_convs.{i}.conv.*`, detector heads ignored); timm's SSLD heads without bias.
+    `neck.fpn_convs.{i}.conv.*`, Faster R-CNN heads brought to mmdetection v2's layout by
+    `split_detector_heads`); timm's SSLD heads without bias.
 
     Args:
         tensors: dict of original key -> numpy array.

@@ -7,6 +7,7 @@ import keras
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
 from hrnet_keras.convert.detect import detect, detect_width, width_of_architecture
+from hrnet_keras.convert.detector_heads import head_assignments, is_head_key
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.name_map import (
     FINAL_LAYERS,
@@ -27,7 +28,8 @@ class PortReport:
     Attributes:
         filled: number of Keras variables filled from the checkpoint.
         skipped: layers deliberately left as initialised (`drop_head`, `backbone_only`).
-        ignored: checkpoint keys deliberately not used (losses, detector heads).
+        ignored: checkpoint keys deliberately not used (losses, the heads of a detector
+            whose backbone and neck alone are filled).
         notes: remarks on adapted layouts.
         missing, unexpected, mismatched: problems tolerated by `strict=False`.
     """
@@ -75,6 +77,15 @@ def model_width(model):
     return width_of_architecture(arch)
 
 
+def _detector_heads(model):
+    """`(rpn_head, roi_head)` of a two-stage detector (`hrnet_keras.detection.FasterRCNN`),
+    else None."""
+    heads = getattr(model, "rpn_head", None), getattr(model, "roi_head", None)
+    if all(isinstance(h, keras.layers.Layer) for h in heads) and hasattr(model, "backbone"):
+        return heads
+    return None
+
+
 def _final_units(model):
     for layer in _layers(model):
         if layer.name == "predictions":
@@ -95,6 +106,8 @@ def _check_model_fits(model, checkpoint, path, drop_head, backbone_only):
             f"width={info.width!r}. Received: path={path!r}"
         )
     units = _final_units(model)
+    if _detector_heads(model) is not None:
+        units = model.num_classes
     if (
         not (drop_head or backbone_only)
         and units is not None
@@ -116,11 +129,31 @@ def fill_model(
     tensors = checkpoint.tensors
     report = PortReport(ignored=list(checkpoint.ignored), notes=list(checkpoint.notes))
     used, assignments = set(), []
+    heads = _detector_heads(model)
     if backbone_only:
         head_keys = [k for k in tensors if not BACKBONE_MODULES.match(k)]
         report.ignored += head_keys
         used.update(head_keys)
-    for layer in _layers(model):
+        if heads is not None:
+            report.skipped += [head.name for head in heads]
+    elif heads is None:
+        # A detector checkpoint filling its backbone and neck (an HRNetV2p) alone.
+        detector_keys = [k for k in tensors if is_head_key(k)]
+        report.ignored += detector_keys
+        used.update(detector_keys)
+        if detector_keys:
+            report.notes.append(
+                f"ignored {len(detector_keys)} detector-head tensors (rpn_head.*, "
+                f"roi_head.*): model {model.name!r} has no detector heads"
+            )
+    else:
+        fill = head_assignments(*heads, tensors, drop_head=drop_head)
+        assignments += fill.assignments
+        used.update(fill.used)
+        report.skipped += fill.skipped
+        report.missing += fill.missing
+        report.mismatched += fill.mismatched
+    for layer in _layers(model if heads is None else model.backbone):
         module = torch_module_name(layer.name)
         if backbone_only and not (module and BACKBONE_MODULES.match(module + ".")):
             report.skipped.append(layer.name)
@@ -169,7 +202,10 @@ def load_torch_weights(model, path, *, strict=True, drop_head=False, backbone_on
     """Fills an HRNet Keras model from a published PyTorch checkpoint.
 
     Reads `.pth`/`.pt`/`.bin` files with `torch.load(weights_only=True)` and `.safetensors`
-    files without torch; accepts every layout described in `canonicalize`.
+    files without torch; accepts every layout described in `canonicalize`. A
+    `hrnet_keras.detection.FasterRCNN` is filled whole (backbone, neck, RPN and box head)
+    from an mmdetection Faster R-CNN checkpoint; an `hrnetv2p` from such a checkpoint takes
+    its backbone and neck, the heads being reported as ignored.
 
     Args:
         model: a model from `hrnet_keras.models` whose width, head and class count match
@@ -177,8 +213,9 @@ def load_torch_weights(model, path, *, strict=True, drop_head=False, backbone_on
         path: the checkpoint file.
         strict: require every Keras weight filled, every checkpoint tensor used and all
             shapes equal; otherwise fill what fits and report the rest.
-        drop_head: leave the final classification layer (`predictions` or `head_logits`)
-            as initialised, for fine-tuning on another number of classes.
+        drop_head: leave the final classification layer (`predictions` or `head_logits`;
+            a detector's `fc_cls` and `fc_reg`) as initialised, for fine-tuning on another
+            number of classes.
         backbone_only: fill the backbone (stem, stages, transitions) alone, strictly, and
             leave every head layer as initialised: how the segmentation, face and detection
             models start from the ImageNet checkpoints. The checkpoint's head tensors are

@@ -1,5 +1,4 @@
-"""Image files on disk: the suffixes readers accept, listing a folder, checking a path, the
-images a command names."""
+"""Image files on disk: the suffixes readers accept, listing a folder, checking a path."""
 
 import os
 
@@ -39,14 +38,20 @@ def require_file(path, what="file"):
 
 
 def image_files(inputs):
-    """The image files of `inputs` (a path or a list of paths): files as given, folders
-    listed (`list_images`).
+    """The image files that `inputs` names: files as they are, folders by `list_images`.
+
+    Args:
+        inputs: a path, or a list of paths of image files or folders.
+
+    Returns:
+        A list of paths (not empty).
 
     Example:
-    >>> image_files(["missing.jpg"])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: No image file or folder at 'missing.jpg'. Received: 'missing.jpg'
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> open(os.path.join(folder, "a.jpg"), "w").close()
+    >>> [os.path.basename(p) for p in image_files([folder, os.path.join(folder, "a.jpg")])]
+    ['a.jpg', 'a.jpg']
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]

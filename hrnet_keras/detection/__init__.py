@@ -1,22 +1,30 @@
 """Two-stage object detection (Faster R-CNN) on HRNetV2p feature pyramids: ops, model,
-COCO data pipeline and COCO evaluation."""
+COCO data pipeline, COCO evaluation, and the task that trains, evaluates, draws and serves it."""
 
 from hrnet_keras.detection.anchors import base_anchors, level_anchors, multilevel_anchors
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
+from hrnet_keras.detection.config import COCO_CLASS_NAMES, DetectionConfig
 from hrnet_keras.detection.faster_rcnn import FasterRCNN
 from hrnet_keras.detection.postprocess import detections_from_rois
 from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
 from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
 from hrnet_keras.detection.sampler import random_sample
+from hrnet_keras.detection.serving import DetectionServing, detection_serving_model
+from hrnet_keras.detection.task import DetectionTask
 
 __all__ = [
+    "COCO_CLASS_NAMES",
+    "DetectionConfig",
+    "DetectionServing",
+    "DetectionTask",
     "FasterRCNN",
     "RPNHead",
     "RoIBoxHead",
     "base_anchors",
     "clip_boxes",
     "decode_boxes",
+    "detection_serving_model",
     "detections_from_rois",
     "encode_boxes",
     "generate_proposals",

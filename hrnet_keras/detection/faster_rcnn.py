@@ -5,6 +5,7 @@ from keras import ops
 
 from hrnet_keras.detection.anchors import level_valid_flags, multilevel_anchors
 from hrnet_keras.detection.postprocess import detections_from_rois
+from hrnet_keras.detection.roi_align import DEFAULT_WINDOW
 from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
 from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
 
@@ -63,6 +64,14 @@ class FasterRCNN(keras.Model):
         norm_eval: run the backbone's batch norm in inference mode while training (moving
             statistics frozen, scales and offsets still trained), mmdetection's `norm_eval`.
         seed: seed of the anchor and RoI samplers.
+        roi_window: the box head's RoIAlign window `(short, long)` in feature cells: RoIs
+            that fit it are pooled in one static gather (`roi_align`).
+        roi_oversize: how the RoIs larger than the window are pooled. `"auto"`: again,
+            exactly (torchvision's numbers), outside XLA; approximately (`roi_align`) under
+            `jit_compile=True`, which needs static shapes, so an XLA training step pools
+            them approximately while `predict`, a plain call and exported graphs are exact.
+            `"exact"` raises under XLA; `"approximate"` never pools again (also what TFLite
+            with builtin ops needs).
 
     Call arguments:
         inputs: images `(B, H, W, 3)` (H, W multiples of 32), or a dict of `"images"` and
@@ -100,6 +109,8 @@ class FasterRCNN(keras.Model):
         max_detections=100,
         norm_eval=False,
         seed=None,
+        roi_window=DEFAULT_WINDOW,
+        roi_oversize="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -139,8 +150,15 @@ class FasterRCNN(keras.Model):
         num_anchors = len(self.anchor_scales) * len(self.anchor_ratios)
         self.rpn_head = RPNHead(num_anchors, rpn_channels, name="rpn_head")
         self.roi_head = RoIBoxHead(
-            num_classes, strides=self.strides[:4], fc_channels=fc_channels, name="roi_head"
+            num_classes,
+            strides=self.strides[:4],
+            fc_channels=fc_channels,
+            roi_window=roi_window,
+            roi_oversize=roi_oversize,
+            name="roi_head",
         )
+        self.roi_window = self.roi_head.roi_window
+        self.roi_oversize = self.roi_head.roi_oversize
         level = (None, None, None, channels)
         self.rpn_head.build([level] * len(self.strides))
         self.roi_head.build(([level] * 4, (None, None, 4)))
@@ -202,6 +220,26 @@ class FasterRCNN(keras.Model):
             iou_threshold=self.nms_iou_threshold,
             max_detections=self.max_detections,
         )
+
+    def make_predict_function(self, force=False):
+        """`predict` without XLA, unless `roi_oversize="approximate"`.
+
+        Keras compiles `predict` with XLA whenever `jit_compile` is on (its `"auto"` turns
+        it on on a GPU), where RoIAlign can only pool RoIs past its window approximately;
+        detections are made in a plain graph instead, where they are exact.
+        """
+        if (
+            self.roi_oversize == "approximate"
+            or keras.backend.backend() != "tensorflow"
+            or not self.jit_compile
+        ):
+            return super().make_predict_function(force)
+        jit_compile = self.jit_compile
+        self.jit_compile = False
+        try:
+            return super().make_predict_function(force)
+        finally:
+            self.jit_compile = jit_compile
 
     def detection_losses(self, first, targets):
         """The four losses (a dict keyed by `LOSS_NAMES`) of `_first_stage`'s outputs."""
@@ -269,6 +307,8 @@ class FasterRCNN(keras.Model):
             "max_detections": self.max_detections,
             "norm_eval": self.norm_eval,
             "seed": self.seed,
+            "roi_window": self.roi_window,
+            "roi_oversize": self.roi_oversize,
             "name": self.name,
             "trainable": self.trainable,
         }

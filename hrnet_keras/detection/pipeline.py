@@ -84,6 +84,52 @@ def pad_rows(values, rows, padding):
     return values
 
 
+def resize_image(image, config):
+    """Images resized keeping their aspect ratio (`resized_size`), bilinearly, as float32.
+
+    Args:
+        image: `(h, w, 3)` or a batch `(B, h, w, 3)` of one size, any real or int dtype.
+        config: a `DetectionDataConfig`.
+
+    Returns:
+        `(resized, (new_h, new_w), (scale_h, scale_w))`: the float32 pixels (0-255), the
+        int32 size and the float32 scales from original to resized pixels.
+
+    Example:
+    >>> from hrnet_keras.detection.reader import DetectionDataConfig
+    >>> config = DetectionDataConfig(min_size=64, max_size=100)
+    >>> resized, size, scale = resize_image(tf.zeros((2, 30, 40, 3), tf.uint8), config)
+    >>> resized.shape.as_list(), [int(s) for s in size], [round(float(s), 3) for s in scale]
+    ([2, 64, 85, 3], [64, 85], [2.133, 2.125])
+    """
+    original = tf.shape(image)[-3:-1]
+    new_h, new_w = resized_size(original[0], original[1], config)
+    resized = tf.image.resize(tf.cast(image, tf.float32), [new_h, new_w], method="bilinear")
+    scale_h = tf.cast(new_h, tf.float32) / tf.cast(original[0], tf.float32)
+    scale_w = tf.cast(new_w, tf.float32) / tf.cast(original[1], tf.float32)
+    return resized, (new_h, new_w), (scale_h, scale_w)
+
+
+def to_canvas(image, config):
+    """Resized float pixels (0-255) normalised and padded with zeros to `config.canvas`.
+
+    mmdet pads the normalised image with zeros, below and to the right.
+
+    Args:
+        image: `(h, w, 3)` or `(B, h, w, 3)` float32, at most the canvas' size.
+        config: a `DetectionDataConfig`.
+
+    Returns:
+        float32 `(*canvas, 3)` (or `(B, *canvas, 3)`) with a static canvas shape.
+    """
+    canvas_h, canvas_w = config.canvas
+    image = tf.image.pad_to_bounding_box(
+        normalize(image, config.mean, config.std), 0, 0, canvas_h, canvas_w
+    )
+    image.set_shape([*image.shape[:-3], canvas_h, canvas_w, 3])
+    return image
+
+
 def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
     """One image and its boxes through resize, flip, normalisation and padding.
 
@@ -100,10 +146,7 @@ def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
         scale from original to resized pixels and the original size.
     """
     original = tf.shape(image)[:2]
-    new_h, new_w = resized_size(original[0], original[1], config)
-    image = tf.image.resize(tf.cast(image, tf.float32), [new_h, new_w], method="bilinear")
-    scale_h = tf.cast(new_h, tf.float32) / tf.cast(original[0], tf.float32)
-    scale_w = tf.cast(new_w, tf.float32) / tf.cast(original[1], tf.float32)
+    image, (new_h, new_w), (scale_h, scale_w) = resize_image(image, config)
     # mmdet v2's Resize clips the scaled boxes to the resized image.
     new_w_f = tf.cast(new_w, tf.float32)
     new_h_f = tf.cast(new_h, tf.float32)
@@ -114,13 +157,7 @@ def prepare_example(image, boxes, labels, crowd, config, *, flip=False):
         lambda: (tf.reverse(image, axis=[1]), flip_boxes(boxes, new_w_f)),
         lambda: (image, boxes),
     )
-    canvas_h, canvas_w = config.canvas
-    # mmdet pads the normalised image with zeros, below and to the right.
-    image = tf.image.pad_to_bounding_box(
-        normalize(image, config.mean, config.std), 0, 0, canvas_h, canvas_w
-    )
-    image.set_shape([canvas_h, canvas_w, 3])
-    inputs = {"images": image, "image_shape": tf.stack([new_h, new_w])}
+    inputs = {"images": to_canvas(image, config), "image_shape": tf.stack([new_h, new_w])}
     targets = {
         "boxes": pad_rows(boxes, config.max_boxes, 0.0),
         "labels": pad_rows(labels, config.max_boxes, -1),

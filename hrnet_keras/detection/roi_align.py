@@ -37,6 +37,13 @@ cell), which dominates memory (once forward, once for the gradient); times in `r
 import keras
 from keras import ops
 
+from hrnet_keras.detection.roi_align_oversize import (
+    check_oversize,
+    pool_oversize,
+    pools_oversize_exactly,
+)
+from hrnet_keras.detection.roi_align_weights import axis_needs, axis_weights
+
 DEFAULT_WINDOW = (32, 64)
 
 
@@ -64,75 +71,19 @@ def _check_window(window):
     return short, long
 
 
-def _axis_weights(low_edge, high_edge, size, out, window, samples, sampling_ratio, aligned):
-    """Weights of the cells of one axis, for each output index of that axis.
-
-    Args:
-        low_edge, high_edge: `(B, R)` RoI edges along the axis, in feature cells.
-        size: `(B, R)` float32 length of the feature map along the axis.
-        out: number of output bins along the axis.
-        window: number of cells, counted from `start`, that get a weight.
-        samples: static cap on the number of samples a bin.
-        sampling_ratio, aligned: as in `roi_align`.
-
-    Returns:
-        `(weights, start)`: `(B, R, out, window)` float32 weights and `(B, R)` int32 index of
-        the window's first cell.
-    """
-    offset = 0.5 if aligned else 0.0
-    roi_start = low_edge - offset
-    length = (high_edge - offset) - roi_start
-    if not aligned:
-        length = ops.maximum(length, 1.0)
-    bin_size = length / float(out)
-    if sampling_ratio > 0:
-        grid = ops.full_like(bin_size, float(sampling_ratio))
-    else:
-        # Past the cap, `samples` evenly spaced samples a bin: torchvision's result with
-        # that sampling_ratio, where the adaptive grid would need more.
-        grid = ops.minimum(ops.ceil(bin_size), float(samples))
-    # The samples of torchvision's loops, in the same float32 operation order so that floor()
-    # lands on the same cell: start + p * bin + ((s + 0.5) * bin) / grid.
-    bins = ops.reshape(ops.arange(out, dtype="float32"), (1, 1, out, 1))
-    steps = ops.reshape(ops.arange(samples, dtype="float32") + 0.5, (1, 1, 1, samples))
-    roi_start_, bin_, grid_ = (
-        ops.expand_dims(ops.expand_dims(t, -1), -1) for t in (roi_start, bin_size, grid)
-    )
-    size_ = ops.expand_dims(ops.expand_dims(size, -1), -1)
-    pos = (roi_start_ + bins * bin_) + (steps * bin_) / ops.maximum(grid_, 1.0)
-    used = ops.logical_and(steps < grid_, ops.logical_and(pos >= -1.0, pos <= size_))
-    pos = ops.clip(pos, 0.0, size_)
-    low = ops.floor(pos)
-    at_end = low >= size_ - 1.0
-    low = ops.where(at_end, size_ - 1.0, low)
-    frac = ops.where(at_end, 0.0, pos - low)
-    high = ops.where(at_end, low, low + 1.0)
-    # A fixed `sampling_ratio` also samples RoIs of negative size, backwards from their start.
-    first = ops.minimum(roi_start, roi_start + length)
-    start = ops.clip(ops.floor(ops.maximum(first, 0.0)), 0.0, size - 1.0)
-    start_ = ops.expand_dims(ops.expand_dims(start, -1), -1)
-    share = ops.where(used, 1.0 / ops.maximum(grid_, 1.0), 0.0)
-    cells = ops.reshape(ops.arange(window, dtype="float32"), (1, 1, 1, 1, window))
-    low_hit = ops.cast(ops.expand_dims(low - start_, -1) == cells, "float32")
-    high_hit = ops.cast(ops.expand_dims(high - start_, -1) == cells, "float32")
-    weights = low_hit * ops.expand_dims(share * (1.0 - frac), -1) + high_hit * ops.expand_dims(
-        share * frac, -1
-    )
-    return ops.sum(weights, axis=3), ops.cast(start, "int32")
-
-
 def _pad_rows(weights, rows):
     missing = rows - weights.shape[2]
     return weights if missing == 0 else ops.pad(weights, ((0, 0), (0, 0), (0, missing), (0, 0)))
 
 
-def _pool(flat, boxes, level_info, output_size, sampling_ratio, aligned, window):
+def _pool(flat, boxes, level_info, output_size, sampling_ratio, aligned, window, exact):
     """RoIAlign of every RoI from its own level of the flattened, concatenated feature maps.
 
     Args:
         flat: `(B, N, C)` feature maps, each flattened row-major, concatenated along N.
         boxes: `(B, R, 4)` xyxy boxes in input pixels.
         level_info: `(heights, widths, offsets, scales)` of each RoI's level, `(B, R)` each.
+        exact: pool the RoIs that do not fit the window again, exactly (TensorFlow, no XLA).
     """
     out_h, out_w = output_size
     short, long = window
@@ -151,10 +102,10 @@ def _pool(flat, boxes, level_info, output_size, sampling_ratio, aligned, window)
     def cap(out):
         return max(-(-(long - 2) // out), 1) if sampling_ratio <= 0 else sampling_ratio
 
-    weights_y, row0 = _axis_weights(
+    weights_y, row0 = axis_weights(
         y1, y2, heights_f, out_h, long, cap(out_h), sampling_ratio, aligned
     )
-    weights_x, col0 = _axis_weights(
+    weights_x, col0 = axis_weights(
         x1, x2, widths_f, out_w, long, cap(out_w), sampling_ratio, aligned
     )
     rows = max(out_h, out_w)
@@ -196,7 +147,27 @@ def _pool(flat, boxes, level_info, output_size, sampling_ratio, aligned, window)
         ops.transpose(pooled, (0, 1, 3, 2, 4)),
         pooled,
     )
-    return pooled[:, :, :out_h, :out_w, :]
+    pooled = pooled[:, :, :out_h, :out_w, :]
+    if not exact:
+        return pooled
+
+    _, cells_y, grid_y = axis_needs(y1, y2, heights_f, out_h, sampling_ratio, aligned)
+    _, cells_x, grid_x = axis_needs(x1, x2, widths_f, out_w, sampling_ratio, aligned)
+    wide = ops.reshape(wide, (batch, num_rois))
+    fits = ops.logical_and(
+        ops.where(wide, cells_x, cells_y) <= long, ops.where(wide, cells_y, cells_x) <= short
+    )
+    fits = ops.logical_and(fits, ops.logical_and(grid_y <= cap(out_h), grid_x <= cap(out_w)))
+    return pool_oversize(
+        ops.reshape(flat, (-1, channels)),
+        num_cells,
+        pooled,
+        ops.logical_not(fits),
+        (x1, y1, x2, y2, heights, widths, offsets),
+        output_size,
+        sampling_ratio,
+        aligned,
+    )
 
 
 def _flatten_levels(features):
@@ -224,6 +195,7 @@ def roi_align(
     sampling_ratio=0,
     aligned=True,
     window=DEFAULT_WINDOW,
+    oversize="auto",
 ):
     """Pools each box of one feature map to a fixed grid, as `torchvision.ops.roi_align`.
 
@@ -270,6 +242,7 @@ def roi_align(
         sampling_ratio=sampling_ratio,
         aligned=aligned,
         window=window,
+        oversize=oversize,
         _spatial_scales=(float(spatial_scale),),
     )
 
@@ -326,6 +299,7 @@ def multilevel_roi_align(
     sampling_ratio=0,
     aligned=True,
     window=DEFAULT_WINDOW,
+    oversize="auto",
     _spatial_scales=None,
 ):
     """RoIAlign of each box from the pyramid level `level_of_boxes` gives it.
@@ -355,6 +329,7 @@ def multilevel_roi_align(
     """
     output_size = _pair(output_size, "output_size")
     window = _check_window(window)
+    exact = pools_oversize_exactly(oversize)
     if sampling_ratio < 0 or int(sampling_ratio) != sampling_ratio:
         raise ValueError(
             f"`sampling_ratio` must be an int >= 0. Received: sampling_ratio={sampling_ratio!r}"
@@ -376,7 +351,9 @@ def multilevel_roi_align(
 
     level_info = [per_roi(v, "int32") for v in (heights, widths, offsets)]
     level_info.append(per_roi(scales, "float32"))
-    pooled = _pool(flat, boxes, level_info, output_size, int(sampling_ratio), bool(aligned), window)
+    pooled = _pool(
+        flat, boxes, level_info, output_size, int(sampling_ratio), bool(aligned), window, exact
+    )
     return ops.cast(pooled, ops.convert_to_tensor(features[0]).dtype)
 
 
@@ -412,6 +389,7 @@ class MultiLevelRoIAlign(keras.layers.Layer):
         sampling_ratio=0,
         aligned=True,
         window=DEFAULT_WINDOW,
+        oversize="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -421,6 +399,7 @@ class MultiLevelRoIAlign(keras.layers.Layer):
         self.sampling_ratio = int(sampling_ratio)
         self.aligned = bool(aligned)
         self.window = _check_window(window)
+        self.oversize = check_oversize(oversize)
 
     def call(self, features, boxes):
         return multilevel_roi_align(
@@ -432,6 +411,7 @@ class MultiLevelRoIAlign(keras.layers.Layer):
             sampling_ratio=self.sampling_ratio,
             aligned=self.aligned,
             window=self.window,
+            oversize=self.oversize,
         )
 
     def compute_output_shape(self, features_shape, boxes_shape):
@@ -451,5 +431,6 @@ class MultiLevelRoIAlign(keras.layers.Layer):
             sampling_ratio=self.sampling_ratio,
             aligned=self.aligned,
             window=self.window,
+            oversize=self.oversize,
         )
         return config

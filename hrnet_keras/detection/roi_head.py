@@ -9,7 +9,7 @@ from keras import ops
 
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import encode_boxes
-from hrnet_keras.detection.roi_align import MultiLevelRoIAlign
+from hrnet_keras.detection.roi_align import DEFAULT_WINDOW, MultiLevelRoIAlign
 from hrnet_keras.detection.sampler import random_sample
 
 RCNN_STDS = (0.1, 0.1, 0.2, 0.2)
@@ -31,6 +31,9 @@ class RoIBoxHead(keras.layers.Layer):
         fc_channels: width of the two shared fc layers.
         sampling_ratio: RoIAlign samples per bin (0: adaptive).
         aligned: RoIAlign's half-pixel alignment.
+        roi_window: RoIAlign's static window `(short, long)` in feature cells (`roi_align`).
+        roi_oversize: how RoIAlign pools RoIs larger than the window: `"auto"` (exactly,
+            except under XLA), `"exact"` or `"approximate"` (see `MultiLevelRoIAlign`).
 
     Call arguments:
         features: a list of `(B, H_l, W_l, C)` levels, one per stride.
@@ -50,6 +53,8 @@ class RoIBoxHead(keras.layers.Layer):
         fc_channels=1024,
         sampling_ratio=0,
         aligned=True,
+        roi_window=DEFAULT_WINDOW,
+        roi_oversize="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -61,8 +66,17 @@ class RoIBoxHead(keras.layers.Layer):
         self.sampling_ratio = sampling_ratio
         self.aligned = aligned
         self.roi_align = MultiLevelRoIAlign(
-            roi_size, self.strides, finest_scale, sampling_ratio, aligned, name="roi_align"
+            roi_size,
+            self.strides,
+            finest_scale,
+            sampling_ratio,
+            aligned,
+            window=roi_window,
+            oversize=roi_oversize,
+            name="roi_align",
         )
+        self.roi_window = self.roi_align.window
+        self.roi_oversize = self.roi_align.oversize
         # mmdetection: Xavier-uniform shared fcs, N(0, 0.01) scores, N(0, 0.001) deltas.
         self.shared_fc1 = keras.layers.Dense(fc_channels, activation="relu", name="shared_fc1")
         self.shared_fc2 = keras.layers.Dense(fc_channels, activation="relu", name="shared_fc2")
@@ -104,6 +118,8 @@ class RoIBoxHead(keras.layers.Layer):
             "fc_channels": self.fc_channels,
             "sampling_ratio": self.sampling_ratio,
             "aligned": self.aligned,
+            "roi_window": self.roi_window,
+            "roi_oversize": self.roi_oversize,
         }
 
 

@@ -1,4 +1,5 @@
-"""SavedModel export for TensorFlow Serving: one `serving_default` signature, written atomically."""
+"""SavedModel export for TensorFlow Serving: a `serving_default` signature (and a
+`serving_bytes` one for serving models that decode files), written atomically."""
 
 import os
 
@@ -13,22 +14,44 @@ from hrnet_keras.utils.atomic import atomic_path
 INPUT_DTYPES = ("uint8", "float32")
 
 
+def _float32_outputs(outputs):
+    if not isinstance(outputs, dict):
+        outputs = {"outputs": outputs}
+    # TF Serving clients expect float32, also from mixed-precision models.
+    return {
+        name: tf.cast(value, tf.float32) if value.dtype.is_floating else value
+        for name, value in outputs.items()
+    }
+
+
 def _serving_function(serving, *, normalize, mean, std):
     def serve(images):
         x = normalize_images(images, mean, std) if normalize else images
-        outputs = serving(x, training=False)
-        if not isinstance(outputs, dict):
-            outputs = {"outputs": outputs}
-        # TF Serving clients expect float32, also from mixed-precision models.
-        return {
-            name: tf.cast(value, tf.float32) if value.dtype.is_floating else value
-            for name, value in outputs.items()
-        }
+        return _float32_outputs(serving(x, training=False))
 
     return serve
 
 
+def _bytes_endpoint(serving):
+    """`(function, input_signature)` of the serving model's `serve_bytes`, or None."""
+    serve_bytes = getattr(serving, "serve_bytes", None)
+    if serve_bytes is None:
+        return None
+    signature = getattr(serve_bytes, "input_signature", None)
+    if not callable(serve_bytes) or not signature:
+        raise ValueError(
+            "A serving model's `serve_bytes` is a `tf.function` with an `input_signature`. "
+            f"Received: serve_bytes={serve_bytes!r}"
+        )
+    return (lambda *args: _float32_outputs(serve_bytes(*args))), list(signature)
+
+
 def _input_spec(serving, normalize, input_dtype):
+    declared = getattr(serving, "input_signature", None)
+    if declared is not None and not normalize:
+        # A serving model that is no functional graph names its own input.
+        (spec,) = declared
+        return spec
     if len(serving.inputs) != 1:
         raise ValueError(
             f"Only single-input models export to SavedModel. Received: {len(serving.inputs)} inputs"
@@ -53,7 +76,11 @@ def export_savedmodel(
     """Writes a SavedModel that TensorFlow Serving serves as it is.
 
     The `serving_default` signature takes `images` (NHWC, RGB) and returns a dict of float32
-    tensors (`outputs` when the model returns one tensor).
+    tensors (`outputs` when the model returns one tensor). A serving model that decodes
+    encoded files itself (a `serve_bytes` `tf.function` with an `input_signature`, as the
+    detection task's) also gets a `serving_bytes` signature of that input. A serving model
+    that is not a functional graph declares its input as `input_signature`, a one-element
+    sequence of `tf.TensorSpec`.
 
     With `task`, the graph is `task.serving_model(model)`, whose input type and preprocessing
     are the task's (the segmentation task's takes uint8 images and returns logits at the input
@@ -113,6 +140,10 @@ def export_savedmodel(
         fn=_serving_function(serving, normalize=normalize, mean=mean, std=std),
         input_signature=[_input_spec(serving, normalize, input_dtype)],
     )
+    endpoint = _bytes_endpoint(serving)
+    if endpoint is not None:
+        function, signature = endpoint
+        archive.add_endpoint(name="serving_bytes", fn=function, input_signature=signature)
     with atomic_path(path) as folder:
         archive.write_out(folder, verbose=False)
     return path

@@ -21,6 +21,7 @@ import math
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
 from hrnet_keras.models.classifier import hrnet_classifier
+from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.fpn import resnet_fpn
 from hrnet_keras.models.hrnetv1 import hrnetv1, hrnetv1h
 from hrnet_keras.models.hrnetv2 import hrnetv2
@@ -40,7 +41,11 @@ BUILDERS = {
     "hrnetv1h": hrnetv1h,
     "hrnetv2p": hrnetv2p,
     "hrnet_classifier": hrnet_classifier,
+    "faster_rcnn": faster_rcnn,
 }
+# The builders whose model has a separate backbone: `ModelConfig.backbone` and
+# `ModelConfig.backbone_weights` apply to them.
+BACKBONE_BUILDERS = frozenset({"faster_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Family:
     """What the checkpoints of one official codebase share.
 
     Attributes:
-        name: `"classification"`, `"segmentation"`, `"face"` or `"detection"`.
+        name: `"classification"`, `"segmentation"`, `"face"`, `"detection"` (backbone and
+            neck) or `"detector"` (the whole Faster R-CNN).
         builder: the `hrnet_keras.models` builder of its models.
         options: the `HRNetOptions` its checkpoints were trained with (upsample,
             align_corners, bn_momentum, bn_epsilon).
@@ -119,7 +125,14 @@ DETECTION = Family(
     kind="hrnetv2p",
     source="open-mmlab/mmdetection (configs/hrnet), backbone and HRFPN neck",
 )
-FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION)
+DETECTOR = Family(
+    "detector",
+    faster_rcnn,
+    DETECTION_DEFAULTS,
+    kind="faster_rcnn",
+    source="open-mmlab/mmdetection (configs/hrnet), the whole Faster R-CNN",
+)
+FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR)
 # The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
 # and nearest top-down upsampling: the options of its HRNet detectors. Its checkpoints port
 # through `hrnet_keras.convert.resnet`, not a `hrnet-keras convert` kind, hence outside
@@ -261,6 +274,19 @@ def _detector(width, checkpoint):
     )
 
 
+def _faster_rcnn(width, schedule, box_ap, stamp):
+    name = f"faster_rcnn_hrnetv2p_w{width}_{schedule}_coco"
+    return Preset(
+        name,
+        DETECTOR,
+        width,
+        80,
+        (800, 1216),
+        checkpoint=f"{name}_{stamp}.pth",
+        note=f"COCO Faster R-CNN, {schedule} schedule, box AP {box_ap}",
+    )
+
+
 _SMALL_CS = "hrnet_w18_small_v{}_cityscapes_cls19_1024x2048_trainset.pth"
 _MMDET = "faster_rcnn_hrnetv2p_w{}_1x_coco_{}.pth"
 
@@ -325,6 +351,12 @@ PRESETS = (
     _detector(32, _MMDET.format(32, "20200130-6e286425")),
     _detector(40, "faster_rcnn_hrnetv2_w40_fpn_1x_20190522-30502318.pth"),
     _detector(48, None),
+    _faster_rcnn(18, "1x", 36.9, "20200130-56651a6d"),
+    _faster_rcnn(18, "2x", 38.9, "20200702_085731-a4ec0611"),
+    _faster_rcnn(32, "1x", 40.2, "20200130-6e286425"),
+    _faster_rcnn(32, "2x", 41.4, "20200529_015927-976a9c15"),
+    _faster_rcnn(40, "1x", 41.2, "20200210-95c1f5ce"),
+    _faster_rcnn(40, "2x", 42.1, "20200512_161033-0f236ef4"),
     Preset(
         "resnet50_fpn",
         RESNET_DETECTION,

@@ -5,7 +5,7 @@ import os
 import keras
 import numpy as np
 
-from hrnet_keras.data.files import list_images
+from hrnet_keras.data.files import image_files
 from hrnet_keras.data.images import read_image, read_pair
 from hrnet_keras.data.normalization import ImageNormalization, normalize
 from hrnet_keras.layers import Resize
@@ -178,7 +178,7 @@ class SegmentationTask(Task):
             The written paths, mask and overlay of each image in turn.
         """
         self.check_predict_options(**options)
-        paths = _image_files(inputs)
+        paths = image_files(inputs)
         flip_pairs = LIP_FLIP_PAIRS if self.config.dataset == "lip" else ()
         predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)
         palette = palette_for(self.config.dataset)
@@ -205,20 +205,3 @@ class SegmentationTask(Task):
             [logits, images]
         )
         return keras.Model(images, logits, name=f"{model.name}_serving")
-
-
-def _image_files(inputs):
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    paths = []
-    for item in inputs:
-        item = os.fspath(item)
-        if os.path.isdir(item):
-            paths += list_images(item)
-        elif os.path.isfile(item):
-            paths.append(item)
-        else:
-            raise FileNotFoundError(f"No image file or folder at {item!r}. Received: {item!r}")
-    if not paths:
-        raise ValueError(f"No images to predict on. Received: inputs={list(inputs)!r}")
-    return paths

@@ -13,9 +13,15 @@ The two `OptimizerConfig.weight_decay_mode`s differ as follows:
   added to the loss and the momentum / Adam statistics never see the decay.
 
 Biases and batch-norm parameters are never decayed in either mode.
+
+`OptimizerConfig.global_clipnorm` clips the global L2 norm of the gradient that the update
+uses: with several replicas, that of the replicas' summed gradient, as PyTorch's
+`clip_grad_norm_` after DistributedDataParallel's all-reduce. (Keras' own `global_clipnorm`
+clips each replica's part before the sum, a looser bound.)
 """
 
 import keras
+import tensorflow as tf
 
 from hrnet_keras.training.schedules import build_schedule
 
@@ -46,6 +52,41 @@ def apply_l2_regularization(model, weight_decay):
             if _is_kernel(variable):
                 variable.regularizer = regularizer
     return model
+
+
+class ReplicaGlobalClip:
+    """Mixin: `global_clipnorm` bounds the norm of the gradient summed over the replicas.
+
+    Keras calls `_clip_gradients` in each replica's context before it sums the replicas'
+    gradients. With more than one replica, this sums them first (an all-reduce), clips the
+    sum and hands each replica an equal share, which Keras' own sum then adds up to the
+    clipped sum. With one replica it is Keras' clipping.
+    """
+
+    def _clip_gradients(self, grads):
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if not self.global_clipnorm or replicas == 1:
+            return super()._clip_gradients(grads)
+        present = [g for g in grads if g is not None]
+        summed = context.all_reduce(tf.distribute.ReduceOp.SUM, present)
+        clipped = iter(tf.clip_by_global_norm(summed, self.global_clipnorm)[0])
+        return [None if g is None else next(clipped) / replicas for g in grads]
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class ClippedSGD(ReplicaGlobalClip, keras.optimizers.SGD):
+    """SGD whose `global_clipnorm` clips the replicas' summed gradient."""
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class ClippedAdam(ReplicaGlobalClip, keras.optimizers.Adam):
+    """Adam whose `global_clipnorm` clips the replicas' summed gradient."""
+
+
+@keras.saving.register_keras_serializable(package="hrnet_keras")
+class ClippedAdamW(ReplicaGlobalClip, keras.optimizers.AdamW):
+    """AdamW whose `global_clipnorm` clips the replicas' summed gradient."""
 
 
 def build_optimizer(config, *, total_steps, steps_per_epoch, model=None):
@@ -84,6 +125,14 @@ def build_optimizer(config, *, total_steps, steps_per_epoch, model=None):
         raise ValueError(
             f"`optimizer.weight_decay` must be >= 0. Received: weight_decay={config.weight_decay}"
         )
+    clip = config.global_clipnorm
+    if clip is not None and (
+        isinstance(clip, bool) or not isinstance(clip, (int, float)) or clip <= 0
+    ):
+        raise ValueError(
+            f"`optimizer.global_clipnorm` must be a positive number or None. "
+            f"Received: global_clipnorm={clip!r}"
+        )
     if config.name == "adamw" and config.weight_decay and config.weight_decay_mode == "l2":
         raise ValueError(
             "AdamW decays decoupled; set `optimizer.weight_decay_mode=decoupled` or use "
@@ -94,14 +143,23 @@ def build_optimizer(config, *, total_steps, steps_per_epoch, model=None):
         apply_l2_regularization(model, config.weight_decay)
     schedule = build_schedule(config, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     weight_decay = config.weight_decay if decoupled else None
+    clipping = {} if clip is None else {"global_clipnorm": float(clip)}
     if config.name == "sgd":
-        optimizer = keras.optimizers.SGD(
-            schedule, momentum=config.momentum, nesterov=config.nesterov, weight_decay=weight_decay
+        optimizer = (keras.optimizers.SGD if clip is None else ClippedSGD)(
+            schedule,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=weight_decay,
+            **clipping,
         )
     elif config.name == "adam":
-        optimizer = keras.optimizers.Adam(schedule, weight_decay=weight_decay)
+        optimizer = (keras.optimizers.Adam if clip is None else ClippedAdam)(
+            schedule, weight_decay=weight_decay, **clipping
+        )
     else:
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay or 0.0)
+        optimizer = (keras.optimizers.AdamW if clip is None else ClippedAdamW)(
+            schedule, weight_decay=weight_decay or 0.0, **clipping
+        )
     if decoupled and model is not None:
         optimizer.exclude_from_weight_decay(
             var_list=[v for v in model.trainable_weights if not _is_kernel(v)]

@@ -23,12 +23,19 @@ class ModelConfig:
     `presets.FACE.model_config(...)` and the other families' give theirs.
 
     Attributes:
-        builder: `"hrnetv2"`, `"hrnetv1"`, `"hrnetv1h"` or `"hrnet_classifier"`.
+        builder: `"hrnetv2"`, `"hrnetv1"`, `"hrnetv1h"`, `"hrnet_classifier"` or
+            `"faster_rcnn"` (see `hrnet_keras.models.presets.BUILDERS`).
         width: see `hrnet_keras.models.hrnet_spec`.
         num_classes: classes or landmarks of the head.
         upsample / align_corners / bn_momentum / bn_epsilon: as the builders
             (`hrnet_keras.models.options.HRNetOptions`).
         weights: initial weights (for example a converted ImageNet checkpoint), or None.
+        backbone: the backbone of a builder that takes one (`faster_rcnn`); None is the
+            builder's default.
+        backbone_weights: initial weights of the backbone alone (an ImageNet classifier
+            converted by `hrnet-keras convert CHECKPOINT OUT.keras --model backbone`, or the
+            PyTorch checkpoint itself), loaded by the task before training, for builders
+            whose model has a separate backbone (`faster_rcnn`); or None.
     """
 
     builder: str = "hrnetv2"
@@ -39,12 +46,14 @@ class ModelConfig:
     bn_momentum: float = SEGMENTATION_DEFAULTS.bn_momentum
     bn_epsilon: float = SEGMENTATION_DEFAULTS.bn_epsilon
     weights: str | None = None
+    backbone: str | None = None
+    backbone_weights: str | None = None
 
     def build(self, **kwargs):
         """The model: `builder` called with this config's fields; `kwargs` (`num_classes=`,
         `input_shape=`, `sync_bn=`) override them."""
         # Imported here: the presets import the segmentation package, which imports this one.
-        from hrnet_keras.models.presets import BUILDERS
+        from hrnet_keras.models.presets import BACKBONE_BUILDERS, BUILDERS
 
         if self.builder not in BUILDERS:
             raise ValueError(
@@ -61,6 +70,16 @@ class ModelConfig:
         }
         if self.num_classes is not None:
             arguments["num_classes"] = self.num_classes
+        if (self.backbone is not None or self.backbone_weights is not None) and (
+            self.builder not in BACKBONE_BUILDERS
+        ):
+            raise ValueError(
+                f"`model.backbone` and `model.backbone_weights` apply to the builders "
+                f"{sorted(BACKBONE_BUILDERS)}. Received: builder={self.builder!r}, "
+                f"backbone={self.backbone!r}, backbone_weights={self.backbone_weights!r}"
+            )
+        if self.backbone is not None:
+            arguments["backbone"] = self.backbone
         return BUILDERS[self.builder](**{**arguments, **kwargs})
 
 
@@ -79,7 +98,12 @@ class OptimizerConfig:
         schedule: `"poly"` (lr * (1 - step / total) ** power, per iteration), `"step"`
             (times `decay_rate` at each epoch in `boundaries`), `"cosine"` (Keras'
             `CosineDecay` to 0 over the run after the warm-up) or `"constant"`.
-        warmup_steps: linear warm-up from 0 over that many steps.
+        warmup_steps: linear warm-up over that many steps.
+        warmup_start: the warm-up's first rate, a fraction of `learning_rate` (0: from 0;
+            mmdetection's `warmup_ratio`, 1/3 in its HRNet detection configs).
+        global_clipnorm: clip the gradient to this global L2 norm (over all variables, after
+            the replicas' gradients are summed: PyTorch's `clip_grad_norm_`, mmdetection's
+            `grad_clip=dict(max_norm=35)`), or None.
     """
 
     name: str = "sgd"
@@ -93,6 +117,8 @@ class OptimizerConfig:
     boundaries: tuple = ()
     decay_rate: float = 0.1
     warmup_steps: int = 0
+    warmup_start: float = 0.0
+    global_clipnorm: float | None = None
 
 
 @dataclasses.dataclass

@@ -7,11 +7,23 @@ import keras
 from keras import ops
 
 
-def _warmup_factor(step, warmup_steps):
-    """`step / warmup_steps` during the warm-up, then 1."""
+def _warmup_factor(step, warmup_steps, warmup_start=0.0):
+    """From `warmup_start` linearly to 1 over the warm-up, then 1.
+
+    `warmup_start + (1 - warmup_start) * step / warmup_steps`: mmdetection's linear warm-up
+    with `warmup_ratio=warmup_start` (0 is a warm-up from 0).
+    """
     if not warmup_steps:
         return 1.0
-    return ops.minimum(1.0, step / float(warmup_steps))
+    progress = ops.minimum(1.0, step / float(warmup_steps))
+    return warmup_start + (1.0 - warmup_start) * progress
+
+
+def _check_warmup_start(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"`warmup_start` must be a number in [0, 1]. Received: warmup_start={value!r}"
+        )
 
 
 def _check_steps(name, value, minimum):
@@ -24,8 +36,8 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Poly decay per iteration, the segmentation papers' schedule.
 
     `lr(step) = end + (initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power`,
-    multiplied during the first `warmup_steps` steps by `step / warmup_steps` (a linear
-    warm-up from 0).
+    multiplied during the first `warmup_steps` steps by a factor rising linearly from
+    `warmup_start` to 1 (a linear warm-up, from 0 by default).
 
     Args:
         initial_learning_rate: rate at step 0 (after the warm-up).
@@ -33,6 +45,7 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
         power: 0.9 in the paper.
         end_learning_rate: final rate.
         warmup_steps: length of the linear warm-up; 0 for none.
+        warmup_start: the warm-up's first factor (mmdetection's `warmup_ratio`).
 
     Example:
     >>> from hrnet_keras.training.schedules import PolyDecay
@@ -48,14 +61,17 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
         power=0.9,
         end_learning_rate=0.0,
         warmup_steps=0,
+        warmup_start=0.0,
     ):
         _check_steps("decay_steps", decay_steps, 1)
         _check_steps("warmup_steps", warmup_steps, 0)
+        _check_warmup_start(warmup_start)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.power = power
         self.end_learning_rate = end_learning_rate
         self.warmup_steps = warmup_steps
+        self.warmup_start = warmup_start
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
@@ -63,7 +79,7 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
         rate = self.end_learning_rate + (
             self.initial_learning_rate - self.end_learning_rate
         ) * ops.power(1.0 - progress, self.power)
-        return rate * _warmup_factor(step, self.warmup_steps)
+        return rate * _warmup_factor(step, self.warmup_steps, self.warmup_start)
 
     def get_config(self):
         return {
@@ -72,6 +88,7 @@ class PolyDecay(keras.optimizers.schedules.LearningRateSchedule):
             "power": self.power,
             "end_learning_rate": self.end_learning_rate,
             "warmup_steps": self.warmup_steps,
+            "warmup_start": self.warmup_start,
         }
 
 
@@ -85,31 +102,40 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
     Args:
         initial_learning_rate: rate before the first boundary.
         boundaries: increasing steps at which the rate is multiplied by `decay_rate`.
-        decay_rate: 0.1 in the landmark and classification recipes.
+        decay_rate: 0.1 in the landmark, classification and detection recipes.
         warmup_steps: length of the linear warm-up; 0 for none.
+        warmup_start: the warm-up's first factor (mmdetection's `warmup_ratio`; its HRNet
+            detection configs warm up from 1/3 of the rate over 500 steps).
 
     Example:
     >>> from hrnet_keras.training.schedules import StepDecay
     >>> schedule = StepDecay(1e-4, boundaries=[30, 50], decay_rate=0.1)
     >>> [round(float(schedule(s)), 8) for s in (0, 30, 49, 50)]
     [0.0001, 1e-05, 1e-05, 1e-06]
+    >>> warm = StepDecay(0.03, boundaries=[100], warmup_steps=10, warmup_start=1 / 3)
+    >>> [round(float(warm(s)), 6) for s in (0, 5, 10)]
+    [0.01, 0.02, 0.03]
     """
 
-    def __init__(self, initial_learning_rate, boundaries, decay_rate=0.1, warmup_steps=0):
+    def __init__(
+        self, initial_learning_rate, boundaries, decay_rate=0.1, warmup_steps=0, warmup_start=0.0
+    ):
         boundaries = [int(b) for b in boundaries]
         if any(b <= a for a, b in itertools.pairwise(boundaries)):
             raise ValueError(f"`boundaries` must increase. Received: boundaries={boundaries}")
         _check_steps("warmup_steps", warmup_steps, 0)
+        _check_warmup_start(warmup_start)
         self.initial_learning_rate = initial_learning_rate
         self.boundaries = boundaries
         self.decay_rate = decay_rate
         self.warmup_steps = warmup_steps
+        self.warmup_start = warmup_start
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
         passed = sum(ops.cast(step >= float(b), "float32") for b in self.boundaries)
         rate = self.initial_learning_rate * ops.power(self.decay_rate, passed)
-        return rate * _warmup_factor(step, self.warmup_steps)
+        return rate * _warmup_factor(step, self.warmup_steps, self.warmup_start)
 
     def get_config(self):
         return {
@@ -117,6 +143,7 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
             "boundaries": list(self.boundaries),
             "decay_rate": self.decay_rate,
             "warmup_steps": self.warmup_steps,
+            "warmup_start": self.warmup_start,
         }
 
 
@@ -130,17 +157,23 @@ class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
     [0.0, 0.05, 0.1, 0.1]
     """
 
-    def __init__(self, learning_rate, warmup_steps=0):
+    def __init__(self, learning_rate, warmup_steps=0, warmup_start=0.0):
         _check_steps("warmup_steps", warmup_steps, 0)
+        _check_warmup_start(warmup_start)
         self.learning_rate = learning_rate
         self.warmup_steps = warmup_steps
+        self.warmup_start = warmup_start
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
-        return self.learning_rate * _warmup_factor(step, self.warmup_steps)
+        return self.learning_rate * _warmup_factor(step, self.warmup_steps, self.warmup_start)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
+        return {
+            "learning_rate": self.learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "warmup_start": self.warmup_start,
+        }
 
 
 SCHEDULES = ("poly", "step", "cosine", "constant")
@@ -151,7 +184,7 @@ def build_schedule(config, *, total_steps, steps_per_epoch):
 
     Args:
         config: an `OptimizerConfig` (`schedule`, `learning_rate`, `power`, `boundaries` in
-            epochs, `decay_rate`, `warmup_steps`).
+            epochs, `decay_rate`, `warmup_steps`, `warmup_start`).
         total_steps: the run's optimizer steps (poly decays to 0 over them).
         steps_per_epoch: converts the step schedule's epoch boundaries to steps.
 
@@ -169,6 +202,7 @@ def build_schedule(config, *, total_steps, steps_per_epoch):
             decay_steps=total_steps,
             power=config.power,
             warmup_steps=config.warmup_steps,
+            warmup_start=config.warmup_start,
         )
     if config.schedule == "step":
         return StepDecay(
@@ -176,18 +210,24 @@ def build_schedule(config, *, total_steps, steps_per_epoch):
             boundaries=[int(epoch * steps_per_epoch) for epoch in config.boundaries],
             decay_rate=config.decay_rate,
             warmup_steps=config.warmup_steps,
+            warmup_start=config.warmup_start,
         )
     if config.schedule == "cosine":
-        # Keras' own: from 0 up to the rate over the warm-up, then half a cosine down to 0.
+        # Keras' own: from `warmup_start` times the rate up to the rate over the warm-up,
+        # then half a cosine down to 0.
         warmup = config.warmup_steps
         return keras.optimizers.schedules.CosineDecay(
-            0.0 if warmup else config.learning_rate,
+            config.warmup_start * config.learning_rate if warmup else config.learning_rate,
             decay_steps=max(1, total_steps - warmup),
             warmup_target=config.learning_rate if warmup else None,
             warmup_steps=warmup,
         )
     if config.schedule == "constant":
-        return ConstantSchedule(config.learning_rate, warmup_steps=config.warmup_steps)
+        return ConstantSchedule(
+            config.learning_rate,
+            warmup_steps=config.warmup_steps,
+            warmup_start=config.warmup_start,
+        )
     raise ValueError(
         f"`optimizer.schedule` must be one of {SCHEDULES}. Received: schedule={config.schedule!r}"
     )

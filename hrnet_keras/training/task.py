@@ -49,9 +49,12 @@ class Task(abc.ABC):
         float_layers: names or glob patterns of layers of `serving_model(...)` whose ops stay
             float in an int8 TFLite file (`hrnet_keras.export.convert_to_tflite`); empty: all
             of the graph is quantised.
+        export_formats: the `hrnet-keras export --format`s its `serving_model(...)` converts
+            to.
     """
 
     float_layers = ()
+    export_formats = ("savedmodel", "tflite")
 
     def __init__(self, recipe):
         self.recipe = recipe

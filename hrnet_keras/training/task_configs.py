@@ -18,10 +18,11 @@ def builtin_task_configs():
     not import every task.
     """
     from hrnet_keras.classification.config import ClassificationConfig
+    from hrnet_keras.detection.config import DetectionConfig
     from hrnet_keras.landmarks.config import LandmarkConfig
     from hrnet_keras.segmentation.config import SegmentationConfig
 
-    configs = (SegmentationConfig, LandmarkConfig, ClassificationConfig)
+    configs = (SegmentationConfig, LandmarkConfig, DetectionConfig, ClassificationConfig)
     return {config.__name__: config for config in configs}
 
 

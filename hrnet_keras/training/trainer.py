@@ -226,12 +226,18 @@ def load_trained_model(recipe, weights, *, task=None, data_dir=None):
     """`(model, task)`: the recipe's model with `weights`, and the recipe's task.
 
     `weights` is a `.weights.h5`, `.keras` or PyTorch checkpoint file; `recipe.model.weights`
-    (the initial weights of training) is not loaded first. The task is prepared with the
-    weights file (and `data_dir`) first.
+    and `recipe.model.backbone_weights` (the initial weights of training) are not loaded first.
+    The task is prepared with the weights file (and `data_dir`) first.
     """
     recipe = copy.deepcopy(recipe)
     recipe.model.weights = None
-    task = task or recipe.build_task()
+    recipe.model.backbone_weights = None
+    if task is None:
+        task = recipe.build_task()
+    else:
+        # The given task builds from this recipe too, without the initial weights.
+        task = copy.copy(task)
+        task.recipe = recipe
     task.prepare(data_dir=data_dir, weights=weights)
     return load_weights(task.build_model(), weights), task
 

@@ -134,3 +134,28 @@ def test_arguments_are_checked():
     two_levels = keras.Model(images, {"P2": images, "P3": images})
     with pytest.raises(ValueError, match="Received: backbone outputs"):
         FasterRCNN(two_levels, 3)
+
+
+@pytest.mark.slow
+def test_roi_window_in_config_and_predict_exact_when_compiled_with_xla(batch):
+    """With a (2, 4) window most RoIs are past it: calls and `predict` pool them exactly,
+    also after `compile(jit_compile=True)`; `roi_oversize="approximate"` gives other scores."""
+    images, _ = batch
+    keras.utils.set_random_seed(0)
+    detector = FasterRCNN(tiny_pyramid(), 3, roi_window=(2, 4), **SMALL)
+    config = detector.get_config()
+    assert (config["roi_window"], config["roi_oversize"]) == ((2, 4), "auto")
+    assert detector.roi_head.roi_align.window == (2, 4)
+    clone = FasterRCNN.from_config({**config, "roi_oversize": "approximate"})
+    clone.set_weights(detector.get_weights())
+
+    exact = {k: np.asarray(v) for k, v in detector(images).items()}
+    approximate = {k: np.asarray(v) for k, v in clone(images).items()}
+    assert exact["num_detections"].min() > 0
+    assert np.abs(exact["scores"] - approximate["scores"]).max() > 1e-4
+    detector.compile(optimizer="sgd", jit_compile=True)
+    predicted = detector.predict(images, batch_size=2, verbose=0)
+    for key, value in exact.items():
+        np.testing.assert_allclose(predicted[key], value, atol=1e-5, err_msg=key)
+    with pytest.raises(ValueError, match="Received: oversize='all'"):
+        FasterRCNN(tiny_pyramid(), 3, roi_oversize="all", **SMALL)

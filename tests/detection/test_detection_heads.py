@@ -21,7 +21,7 @@ def rpn_outputs(seed=0, size=(64, 96)):
 
 
 def test_rpn_head_names_and_shapes():
-    head = RPNHead(3, 16)
+    head = RPNHead(3, 16, name="rpn_head")
     scores, deltas = head([np.zeros((1, 8, 8, 16), "float32"), np.zeros((1, 4, 4, 16), "float32")])
     assert [tuple(s.shape) for s in scores] == [(1, 8, 8, 3), (1, 4, 4, 3)]
     assert [tuple(d.shape) for d in deltas] == [(1, 8, 8, 12), (1, 4, 4, 12)]

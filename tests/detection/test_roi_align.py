@@ -132,7 +132,7 @@ def test_under_xla_gives_the_same_numbers():
 
 
 @pytest.mark.parametrize("tall", [False, True])
-def test_exact_up_to_the_window_and_documented_beyond(tall):
+def test_approximate_mode_exact_up_to_the_window_and_documented_beyond(tall):
     rng = np.random.default_rng(3)
     features = rng.standard_normal((1, 40, 40, 2)).astype("float32")
     short, long = 6, 12  # at most ceil(10 / 7) = 2 samples a bin
@@ -147,10 +147,12 @@ def test_exact_up_to_the_window_and_documented_beyond(tall):
     much_longer = np.array([[[2.3, 2.0, 30.3, 10.0]]], "float32")
     if tall:
         boxes, much_longer = boxes[..., [1, 0, 3, 2]], much_longer[..., [1, 0, 3, 2]]
-    ours = roi_align(features, boxes, 7, 1.0, window=(short, long)).numpy()
+    approximate = dict(oversize="approximate")
+    ours = roi_align(features, boxes, 7, 1.0, window=(short, long), **approximate).numpy()
     adaptive = _torch_roi_align(features, boxes, (7, 7), 1.0)[1].detach().numpy()
     np.testing.assert_allclose(ours[:, :2], adaptive[:, :2], rtol=0, atol=1e-5)
-    ours_much = roi_align(features, much_longer, 7, 1.0, window=(10, long)).numpy()
+    ours_much = roi_align(features, much_longer, 7, 1.0, window=(10, long), **approximate)
+    ours_much = ours_much.numpy()
     two = _torch_roi_align(features, much_longer, (7, 7), 1.0, sampling_ratio=2)[1]
 
     def along_long(a):
@@ -164,8 +166,175 @@ def test_exact_up_to_the_window_and_documented_beyond(tall):
         np.testing.assert_allclose(bins[:, :last_bin], expected[:, :last_bin], atol=1e-5)
         assert np.abs(bins[:, last_bin] - expected[:, last_bin]).max() > 1e-2
         assert not bins[:, last_bin + 1 :].any()
-    large_window = roi_align(features, boxes, 7, 1.0, window=(short, 37)).numpy()
-    np.testing.assert_allclose(large_window, adaptive, rtol=0, atol=1e-5)
+    large_window = roi_align(features, boxes, 7, 1.0, window=(short, 37), **approximate)
+    np.testing.assert_allclose(large_window.numpy(), adaptive, rtol=0, atol=1e-5)
+    # The default mode pools the RoIs past the window again, exactly.
+    for rois, window in ((boxes, (short, long)), (much_longer, (10, long))):
+        exact = roi_align(features, rois, 7, 1.0, window=window).numpy()
+        theirs = _torch_roi_align(features, rois, (7, 7), 1.0)[1].detach().numpy()
+        np.testing.assert_allclose(exact, theirs, rtol=0, atol=1e-5)
+
+
+def _past_window_boxes(rng, image_h, image_w):
+    """1000 x 8 and 8 x 1000 pixel boxes (250 x 2 cells at stride 4), boxes of the image's size
+    and larger, partly outside, at fractional positions; then boxes that fit and padding."""
+    x, y = rng.uniform(0, 100, 2)
+    return np.array(
+        [
+            [x, y + 3.3, x + 1000, y + 11.3],
+            [y + 0.7, x, y + 8.7, x + 1000],
+            [x + 1.5, 200.25, x + 1001.5, 207.75],
+            [0, 0, image_w, image_h],
+            [-0.3 * image_w, 0.1 * image_h, 1.2 * image_w, 0.9 * image_h],
+            [10.5, 0.6 * image_h, 200.0, 0.7 * image_h],
+            [20, 30, 60, 90],
+            [0, 0, 0, 0],
+        ],
+        "float32",
+    )
+
+
+@pytest.mark.parametrize(
+    "sampling_ratio, aligned, compiled",
+    [(0, True, False), (0, True, True), (2, True, True), (0, False, True)],
+)
+def test_rois_past_the_window_match_torchvision(sampling_ratio, aligned, compiled):
+    """Long thin and huge RoIs: forward and feature gradient of torchvision, eagerly and in a
+    graph; with `oversize="approximate"` they differ."""
+    rng = np.random.default_rng(10)
+    image_h, image_w, scale = 1040, 1200, 0.25
+    features = rng.standard_normal((2, 260, 300, 3)).astype("float32")
+    boxes = np.stack([_past_window_boxes(rng, image_h, image_w) for _ in range(2)])
+    cotangent = rng.standard_normal((2, len(boxes[0]), 7, 7, 3)).astype("float32")
+    kwargs = dict(sampling_ratio=sampling_ratio, aligned=aligned)
+
+    def pool(x):
+        return roi_align(x, boxes, 7, scale, **kwargs)
+
+    fn = tf.function(pool) if compiled else pool
+    values, grad = _ours_values_and_grad(fn, features, cotangent)
+    theirs, their_grad = _torch_values_and_grad(features, boxes, (7, 7), scale, cotangent, **kwargs)
+    # Sample positions of ~300 cells carry float32 errors of ~2e-5 cells: with 2 samples a
+    # bin, torchvision's own float32 values differ from its float64 ones by 3.5e-5.
+    atol = 1e-4 if sampling_ratio else 1e-5
+    np.testing.assert_allclose(values, theirs, rtol=0, atol=atol)
+    assert relative_error(grad, their_grad) < atol
+    approximate = roi_align(features, boxes, 7, scale, oversize="approximate", **kwargs)
+    past = np.abs(approximate.numpy() - theirs).max(axis=(2, 3, 4)) > 1e-2
+    assert past[:, :5].all() and not past[:, 5:].any()
+
+
+def test_multilevel_rois_past_the_window_match_torchvision():
+    """Thin boxes on every level, image-sized and larger boxes on P5: each level's values and
+    gradient."""
+    rng = np.random.default_rng(11)
+    strides = (4, 8, 16, 32)
+    image_h, image_w = 320, 1280
+    features = [
+        rng.standard_normal((2, image_h // s, image_w // s, 2)).astype("float32") for s in strides
+    ]
+    boxes = []
+    for k in range(4):
+        length, width = 1000.0 * 2**k, 8.0 * 2**k  # sqrt(wh) = 89 * 2**k: level k
+        boxes += [[5.5, 2.25, 5.5 + length, 2.25 + width], [7.0, 3.5, 7.0 + width, 3.5 + length]]
+    boxes += [[0, 0, image_w, image_h], [-200, -50, 1500, 400], [30, 40, 90, 100]]
+    boxes = np.tile(np.array(boxes, "float32")[None], (2, 1, 1))
+    boxes[1] += rng.uniform(0, 3, boxes[1].shape).astype("float32")
+    levels = level_of_boxes(boxes).numpy()
+    assert levels[0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 0]
+    cotangent = rng.standard_normal((2, boxes.shape[1], 7, 7, 2)).astype("float32")
+
+    maps = [tf.constant(f) for f in features]
+    with tf.GradientTape() as tape:
+        tape.watch(maps)
+        ours = tf.function(lambda m: multilevel_roi_align(m, boxes, 7))(maps)
+        loss = tf.reduce_sum(ours * cotangent)
+    grads = [g.numpy() for g in tape.gradient(loss, maps)]
+
+    their_grads = [np.zeros_like(f) for f in features]
+    for b in range(2):
+        for r, level in enumerate(levels[b]):
+            cot = cotangent[b : b + 1, r : r + 1]
+            theirs, grad = _torch_values_and_grad(
+                features[level][b : b + 1],
+                boxes[b : b + 1, r : r + 1],
+                (7, 7),
+                1 / strides[level],
+                cot,
+            )
+            np.testing.assert_allclose(ours[b, r].numpy(), theirs[0, 0], atol=1e-5)
+            their_grads[level][b] += grad[0]
+    for grad, theirs in zip(grads, their_grads):
+        assert relative_error(grad, theirs) < 1e-5
+
+
+def test_under_xla_rois_past_the_window_are_pooled_approximately():
+    """`"auto"` under `jit_compile=True` is the static window's result; `"exact"` raises."""
+    rng = np.random.default_rng(12)
+    features = rng.standard_normal((1, 20, 30, 2)).astype("float32")
+    boxes = np.array([[[2.5, 3.0, 110.0, 9.0], [4.0, 4.0, 24.0, 24.0]]], "float32")
+    window = dict(window=(8, 16))
+    exact = roi_align(features, boxes, 7, 0.25, **window).numpy()
+    approximate = roi_align(features, boxes, 7, 0.25, oversize="approximate", **window).numpy()
+    theirs = _torch_roi_align(features, boxes, (7, 7), 0.25)[1].detach().numpy()
+    np.testing.assert_allclose(exact, theirs, atol=1e-5)
+    assert np.abs(approximate[0, 0] - theirs[0, 0]).max() > 1e-2
+    np.testing.assert_allclose(approximate[0, 1], theirs[0, 1], atol=1e-5)
+
+    xla = tf.function(lambda x: roi_align(x, boxes, 7, 0.25, **window), jit_compile=True)
+    np.testing.assert_allclose(xla(features).numpy(), approximate, atol=1e-5)
+    strict = tf.function(
+        lambda x: roi_align(x, boxes, 7, 0.25, oversize="exact", **window), jit_compile=True
+    )
+    with pytest.raises(ValueError, match="Received: oversize='exact'"):
+        strict(features)
+    graph = tf.function(lambda x: roi_align(x, boxes, 7, 0.25, oversize="exact", **window))
+    np.testing.assert_allclose(graph(features).numpy(), exact, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_rois_past_the_window_export_exactly_to_saved_model_and_tflite(tmp_path):
+    """A SavedModel and LiteRT with builtin ops only (no Flex) run the exact pass too."""
+    interpreter_module = pytest.importorskip("ai_edge_litert.interpreter")
+    inputs = [
+        keras.Input((16, 24, 4), batch_size=1, name="p2"),
+        keras.Input((8, 12, 4), batch_size=1, name="p3"),
+        keras.Input((5, 4), batch_size=1, name="boxes"),
+    ]
+    layer = MultiLevelRoIAlign(5, strides=(4, 8), window=(2, 4))
+    model = keras.Model(inputs, layer(inputs[:2], inputs[2]))
+
+    @tf.function
+    def serve(p2, p3, boxes):
+        return model([p2, p3, boxes])
+
+    concrete = serve.get_concrete_function(*[tf.TensorSpec(t.shape, t.dtype) for t in model.inputs])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interpreter = interpreter_module.Interpreter(model_content=converter.convert())
+    interpreter.allocate_tensors()
+    model.export(tmp_path / "saved", format="tf_saved_model", verbose=False)
+    saved = tf.saved_model.load(str(tmp_path / "saved"))
+
+    rng = np.random.default_rng(13)
+    features = [
+        rng.standard_normal((1, 16, 24, 4)).astype("float32"),
+        rng.standard_normal((1, 8, 12, 4)).astype("float32"),
+    ]
+    # Levels 0, 0, 1, 1 and padding; all but the padding past the (2, 4) window.
+    boxes = np.array(
+        [[[1, 2, 90, 12], [3.5, 3, 20, 50], [0, 0, 130, 100], [-40, -20, 120, 90], [0, 0, 0, 0]]],
+        "float32",
+    )
+    lite = interpreter.get_signature_runner()(p2=features[0], p3=features[1], boxes=boxes)
+    exported = saved.serve([*features, boxes]).numpy()
+    levels = level_of_boxes(boxes, num_levels=2).numpy()[0]
+    assert levels.tolist() == [0, 0, 1, 1, 0]
+    for r, level in enumerate(levels):
+        theirs = _torch_roi_align(features[level], boxes[:, r : r + 1], (5, 5), 1 / 4 / 2**level)
+        theirs = theirs[1].detach().numpy()[0, 0]
+        np.testing.assert_allclose(next(iter(lite.values()))[0, r], theirs, atol=1e-5)
+        np.testing.assert_allclose(exported[0, r], theirs, atol=1e-5)
 
 
 def test_default_window_covers_boxes_of_every_level():
@@ -273,12 +442,14 @@ def test_layer_config_round_trip_and_saving(tmp_path):
         finest_scale=40,
         sampling_ratio=2,
         window=(16, 48),
+        oversize="approximate",
         name="pool",
     )
     clone = MultiLevelRoIAlign.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(restored, MultiLevelRoIAlign) and restored.window == (16, 48)
+    assert restored.oversize == "approximate"
 
     p2, p3 = keras.Input((16, 16, 4)), keras.Input((8, 8, 4))
     boxes = keras.Input((6, 4))
@@ -301,5 +472,9 @@ def test_arguments_are_validated():
         roi_align(features, np.zeros((1, 1, 4), "float32"), 2, 1.0, window=(8, 4))
     with pytest.raises(ValueError, match="Received: output_size="):
         roi_align(features, np.zeros((1, 1, 4), "float32"), (2, 0), 1.0)
+    with pytest.raises(ValueError, match="Received: oversize='never'"):
+        roi_align(features, np.zeros((1, 1, 4), "float32"), 2, 1.0, oversize="never")
+    with pytest.raises(ValueError, match="Received: oversize=True"):
+        MultiLevelRoIAlign(7, oversize=True)
     with pytest.raises(ValueError, match="Received: 1 feature maps"):
         multilevel_roi_align([features], np.zeros((1, 1, 4), "float32"), 2, strides=(4, 8))

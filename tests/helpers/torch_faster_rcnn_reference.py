@@ -21,8 +21,9 @@ Weights are random and seeded (BN statistics as `randomize` sets them), the neck
 layers then centred and scaled on noise (`calibrate_output_scales`) so that every width gives
 proposals and detections. `reference_state_dict` writes them in mmdetection v2's key layout
 (background class last, 4 * num_classes regression outputs), the layout the Keras converter
-reads; `load_reference_state_dict` reads that layout back. Torch only: nothing here imports
-TensorFlow.
+reads; `load_reference_state_dict` reads that layout back; `mmdet_v1_state_dict` rewrites it
+to the layout of mmdetection 1.x and of the HRNet repository's fork of it. Torch only:
+nothing here imports TensorFlow.
 """
 
 import math
@@ -189,8 +190,8 @@ def _center_and_scale(layer, outputs, target):
             layer.weight.mul_(target / spread)
 
 
-def calibrate_output_scales(model, seed, size=128):
-    """Centres and scales the neck and head layers, in order, on seeded noise.
+def calibrate_output_scales(model, seed, size=128, images=None):
+    """Centres and scales the neck and head layers, in order, on seeded noise (or `images`).
 
     With `randomize`'s BN statistics, activations grow through the residual units and
     fusions of HRNet (std ~1e9 at W18 for unit inputs): the RPN's deltas would saturate and
@@ -199,6 +200,10 @@ def calibrate_output_scales(model, seed, size=128):
     features, 2 for RPN logits, 0.5 for RPN deltas, 2 for class logits, 1 for box deltas):
     random weights then give proposals and a spread of detections of several classes at
     any width. The backbone is left as it is.
+
+    Calibrated on noise, the wider backbones' RPN logits on photos reach 40 and more, where
+    float32 sigmoids saturate at exactly 1 and NMS then ranks ties as it pleases; `images`
+    ((B, 3, H, W) prepared, padded) calibrates on the inputs a test runs instead.
     """
     hrfpn, rpn, heads = model.backbone.hrfpn, model.rpn.head, model.roi_heads
     # Layers of one group do not feed each other: one forward pass measures them all.
@@ -211,7 +216,10 @@ def calibrate_output_scales(model, seed, size=128):
         [(heads.box_head.fc7, 1.0)],
         [(heads.box_predictor.cls_score, 2.0), (heads.box_predictor.bbox_pred, 1.0)],
     ]
-    noise = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    if images is None:
+        noise = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    else:
+        noise = torch.as_tensor(np.asarray(images, np.float32))
     branches = hrfpn.backbone
     with torch.no_grad():
         hrfpn.backbone = _Fixed(branches(noise))
@@ -234,7 +242,9 @@ def calibrate_output_scales(model, seed, size=128):
     return model
 
 
-def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024):
+def build_reference(
+    width, num_classes, *, seed, channels=256, fc_channels=1024, calibration_images=None
+):
     """torchvision's FasterRCNN with mmdet v2's HRNetV2p settings and random weights.
 
     Args:
@@ -245,6 +255,7 @@ def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024)
             builds with one seed are identical.
         channels: the neck's and RPN's channels (256 in mmdet).
         fc_channels: the two shared fully connected layers' width (1024 in mmdet).
+        calibration_images: `calibrate_output_scales`' `images` (default: seeded noise).
 
     Returns:
         The model, in eval mode.
@@ -285,7 +296,7 @@ def build_reference(width, num_classes, *, seed, channels=256, fc_channels=1024)
         )
         model.roi_heads.box_coder = SymmetricClampBoxCoder((10.0, 10.0, 5.0, 5.0))
         randomize(model, seed)
-    return calibrate_output_scales(model.eval(), seed)
+    return calibrate_output_scales(model.eval(), seed, images=calibration_images)
 
 
 def _prepared(model, images, image_shapes):
@@ -399,3 +410,29 @@ def load_reference_state_dict(model, state):
             mapped[f"{names[id(module)]}.{name}"] = value
     model.load_state_dict(mapped, strict=True)
     return model
+
+
+def mmdet_v1_state_dict(state, seed=0):
+    """A `reference_state_dict` rewritten to mmdetection 1.x's layout, as the HRNet
+    repository's detection code saves it: the box head as `bbox_head.*` (no `roi_head.`),
+    the background class FIRST in `fc_cls`, `fc_reg` with 4 * (num_classes + 1) rows (the
+    background's first; seeded noise here, as inference never reads them) and the neck as
+    `neck.reduction_conv.0.*` and `neck.fpn_conv.{i}.*`. The same model, another layout.
+    """
+    generator = np.random.default_rng(seed)
+    out = {}
+    for key, value in state.items():
+        if key.startswith("neck.reduction_conv.conv."):
+            key = "neck.reduction_conv.0." + key.rsplit(".", 1)[1]
+        elif key.startswith("neck.fpn_convs."):
+            level, name = key.split(".")[2], key.rsplit(".", 1)[1]
+            key = f"neck.fpn_conv.{level}.{name}"
+        elif key.startswith("roi_head.bbox_head."):
+            key = key[len("roi_head.") :]
+            if key.startswith("bbox_head.fc_cls."):
+                value = np.concatenate([value[-1:], value[:-1]])
+            elif key.startswith("bbox_head.fc_reg."):
+                background = generator.normal(size=(4, *value.shape[1:])).astype(value.dtype)
+                value = np.concatenate([background, value])
+        out[key] = value
+    return out

@@ -14,6 +14,7 @@ from hrnet_keras.models.options import KEYWORDS, TRAINING_KEYWORDS, HRNetOptions
 from hrnet_keras.models.presets import (
     CLASSIFICATION,
     DETECTION,
+    DETECTOR,
     FACE,
     FAMILIES,
     PRESETS,
@@ -28,12 +29,19 @@ SMALL = (64, 64, 3)
 # Torch momentum in each official codebase (Keras momentum = 1 - it): cls_hrnet.py and timm
 # 0.1, seg_hrnet.py (master, pytorch-v1.1) and the face code's hrnet.py 0.01, mmdetection
 # torch's default 0.1.
-TORCH_MOMENTUM = {"classification": 0.1, "segmentation": 0.01, "face": 0.01, "detection": 0.1}
+TORCH_MOMENTUM = {
+    "classification": 0.1,
+    "segmentation": 0.01,
+    "face": 0.01,
+    "detection": 0.1,
+    "detector": 0.1,
+}
 UPSAMPLE = {
     "classification": "nearest",
     "segmentation": "bilinear",
     "face": "bilinear",
     "detection": "nearest",
+    "detector": "nearest",
 }
 
 # Every name `hrnet-keras models` printed before the table had its own module.
@@ -42,6 +50,9 @@ FORMER_NAMES = [
     *(f"hrnetv2_w{w}_cityscapes" for w in ("18_small_v1", "18_small_v2", 40, 48)),
     "hrnetv2_w18_wflw",
     *(f"hrnetv2p_w{w}" for w in (18, 32, 40, 48)),
+]
+FASTER_RCNN_NAMES = [
+    f"faster_rcnn_hrnetv2p_w{w}_{schedule}_coco" for w in (18, 32, 40) for schedule in ("1x", "2x")
 ]
 
 
@@ -96,6 +107,7 @@ def test_every_other_copy_reads_the_table():
         "segmenter": SEGMENTATION.keywords(),
         "landmarker": FACE.keywords(),
         "hrnetv2p": DETECTION.keywords(),
+        "faster_rcnn": DETECTOR.keywords(),
         "backbone": CLASSIFICATION.keywords(),
     } == KIND_DEFAULTS
 
@@ -105,13 +117,16 @@ def test_every_other_copy_reads_the_table():
 def test_a_built_preset_carries_its_family_options(family):
     entry = [p for p in PRESETS if p.family is family][-1]
     model = entry.build(width=4, input_shape=SMALL)
+    if family is DETECTOR:  # the detector's HRNet is its backbone
+        assert model.num_classes == entry.num_classes
+        model = model.backbone
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert {(n.momentum, n.epsilon) for n in norms} == {
         (family.options.bn_momentum, family.options.bn_epsilon)
     }
     up = model.get_layer("stage2_module0_fuse_1_to_0_up")
     assert up.interpolation == family.options.upsample
-    if entry.num_classes is not None:
+    if entry.num_classes is not None and family is not DETECTOR:
         assert model.output.shape[-1] == entry.num_classes
 
 
@@ -119,6 +134,7 @@ def test_names_are_unique_and_the_former_ones_remain():
     names = [p.name for p in PRESETS]
     assert len(set(names)) == len(names)
     assert set(FORMER_NAMES) <= set(names)
+    assert set(FASTER_RCNN_NAMES) <= set(names)
     for name in ("hrnetv2_w48_pascal_context_59", "hrnetv2_w48_lip", "hrnetv2_w18_aflw"):
         assert name in names
     with pytest.raises(ValueError, match="Received: name='hrnet_w7_c'"):

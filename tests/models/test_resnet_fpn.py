@@ -9,6 +9,7 @@ from keras_test_helpers import relative_error, trainable_parameters
 
 from hrnet_keras.convert.resnet import load_resnet_fpn_weights, resnet_fpn_weights
 from hrnet_keras.detection import FasterRCNN
+from hrnet_keras.detection.backbone_weights import load_backbone_weights
 from hrnet_keras.layers import Resize
 from hrnet_keras.models import ResNetBackbone, faster_rcnn, fpn, resnet_fpn
 from hrnet_keras.models.presets import DETECTION, preset
@@ -159,6 +160,20 @@ def test_imagenet_checkpoint_fills_the_backbone_alone(reference, tmp_path):
     assert report.skipped == [f"{kind}_convs_{i}" for kind in ("fpn", "lateral") for i in range(4)]
     np.testing.assert_array_equal(
         model.get_layer("layer4_2_bn3").moving_variance,
+        reference["imagenet"]["layer4.2.bn3.running_var"].numpy(),
+    )
+
+
+def test_a_detector_recipe_starts_its_resnet_from_the_imagenet_file(reference, tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "resnet50.pth"
+    torch.save(reference["imagenet"], path)
+    detector = faster_rcnn(backbone="resnet50", num_classes=3, channels=16, fc_channels=32)
+    fill = load_backbone_weights(detector, path)
+    assert "layer4_2_conv3" in fill.filled and "fpn_convs_0" in fill.initialised
+    assert {"fc.weight", "fc.bias"} <= set(fill.ignored)
+    np.testing.assert_array_equal(
+        detector.backbone.get_layer("layer4_2_bn3").moving_variance,
         reference["imagenet"]["layer4.2.bn3.running_var"].numpy(),
     )
 

@@ -75,10 +75,8 @@ def test_registered_task_configs_round_trip():
 
 def test_bad_recipe_dicts_name_what_is_wrong():
     data = Recipe(SegmentationConfig()).to_dict()
-    with pytest.raises(
-        ValueError, match=r"Unknown task type 'DetectionConfig'.*SegmentationConfig"
-    ):
-        Recipe.from_dict({**data, "task_type": "DetectionConfig"})
+    with pytest.raises(ValueError, match=r"Unknown task type 'NoSuchConfig'.*SegmentationConfig"):
+        Recipe.from_dict({**data, "task_type": "NoSuchConfig"})
     with pytest.raises(ValueError, match=r"Unknown recipe field task\.crop"):
         Recipe.from_dict({**data, "task": {**data["task"], "crop": 3}})
     with pytest.raises(ValueError, match=r"Unknown recipe field runtime\.gpus"):

@@ -1,0 +1,228 @@
+"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head): their two key layouts,
+brought to one, and how their tensors fill the Keras `RPNHead` and `RoIBoxHead`.
+
+Backbone-agnostic: `split_detector_heads` takes the head tensors out of a state dict and
+`head_assignments` fills the heads of any `FasterRCNN`, whatever converts its backbone.
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+
+from hrnet_keras.convert.name_map import to_keras_layout, torch_param_name
+
+# Top-level modules of an mmdetection detector besides `backbone` and `neck`.
+DETECTOR_PREFIXES = (
+    "rpn_head.",
+    "roi_head.",
+    "bbox_head.",
+    "mask_head.",
+    "bbox_roi_extractor.",
+    "mask_roi_extractor.",
+    "semantic_head.",
+)
+RPN_PREFIX = "rpn_head."
+BOX_PREFIX = "roi_head.bbox_head."
+# mmdetection 1.x (and the HRNet repository's fork of it) had no `roi_head` wrapper.
+V1_BOX_PREFIX = "bbox_head."
+MASK_PREFIXES = (
+    "roi_head.mask_head.",
+    "roi_head.mask_roi_extractor.",
+    "mask_head.",
+    "mask_roi_extractor.",
+)
+# Cascade R-CNN and HTC keep one box head per stage: `bbox_head.{stage}.`.
+_STAGED_BOX = re.compile(r"^(roi_head\.)?bbox_head\.\d+\.")
+
+# Keras sublayer of `RPNHead` / `RoIBoxHead` -> mmdetection v2 module.
+RPN_LAYERS = {
+    "rpn_conv": "rpn_head.rpn_conv",
+    "rpn_cls": "rpn_head.rpn_cls",
+    "rpn_reg": "rpn_head.rpn_reg",
+}
+BOX_LAYERS = {
+    "shared_fc1": "roi_head.bbox_head.shared_fcs.0",
+    "shared_fc2": "roi_head.bbox_head.shared_fcs.1",
+    "fc_cls": "roi_head.bbox_head.fc_cls",
+    "fc_reg": "roi_head.bbox_head.fc_reg",
+}
+# The class-dependent layers, which `drop_head` leaves as initialised.
+CLASS_LAYERS = ("fc_cls", "fc_reg")
+CLS_KEY = BOX_PREFIX + "fc_cls.weight"
+
+
+def is_head_key(key):
+    """Whether a canonical key belongs to a detector head (`rpn_head.*`, `roi_head.*`)."""
+    return key.startswith(DETECTOR_PREFIXES)
+
+
+@dataclasses.dataclass
+class DetectorHeads:
+    """The heads of a detector checkpoint.
+
+    Attributes:
+        tensors: mmdetection v2 key -> array (background class last, class-specific
+            regression without background rows); empty when the heads are not those of a
+            Faster R-CNN (Cascade R-CNN, HTC) and were all ignored.
+        layout: `"mmdet_v2"`, `"mmdet_v1"` or `"other"`.
+        ignored: original keys deliberately not converted (mask heads; other detectors).
+        notes: what was adapted.
+    """
+
+    tensors: dict
+    layout: str
+    ignored: list = dataclasses.field(default_factory=list)
+    notes: list = dataclasses.field(default_factory=list)
+
+
+def _v1_to_v2(tensors, notes):
+    """mmdetection 1.x's box head: background FIRST in `fc_cls`, and `fc_reg` has rows for
+    it (4 * (K + 1)), which inference never reads. Moved last, and dropped."""
+    out, dropped = {}, False
+    classes = tensors.get(V1_BOX_PREFIX + "fc_cls.weight")
+    rows = None if classes is None else classes.shape[0]
+    for key, value in tensors.items():
+        if not key.startswith(V1_BOX_PREFIX):
+            out[key] = value
+            continue
+        if key.startswith(V1_BOX_PREFIX + "fc_cls."):
+            value = np.concatenate([value[1:], value[:1]], axis=0)
+        elif key.startswith(V1_BOX_PREFIX + "fc_reg.") and rows and value.shape[0] == 4 * rows:
+            # Otherwise left as it is, for the strict check to report its shape.
+            value, dropped = value[4:], True
+        out["roi_head." + key] = value
+    notes.append(
+        "mmdetection 1.x box head (bbox_head.*): background class moved from first to last "
+        "in fc_cls" + (", its 4 regression rows dropped from fc_reg" if dropped else "")
+    )
+    return out
+
+
+def split_detector_heads(tensors):
+    """Takes the detector-head tensors out of a state dict and brings them to mmdet v2's layout.
+
+    Faster R-CNN heads in mmdetection v2's layout (`rpn_head.*`, `roi_head.bbox_head.*`) are
+    kept as they are; in mmdetection 1.x's (`bbox_head.*`, background first, 4 * (K + 1)
+    regression rows) they are renamed and reordered to v2's. A Mask R-CNN's mask head is
+    ignored (its box detector converts); the heads of detectors with staged box heads
+    (Cascade R-CNN, HTC) are all ignored.
+
+    Args:
+        tensors: key -> array, `backbone.*` / `neck.*` and heads.
+
+    Returns:
+        `(rest, heads)`: the tensors that are not heads, and a `DetectorHeads` (None when the
+        state dict has no head tensors).
+
+    Example:
+    >>> import numpy as np
+    >>> from hrnet_keras.convert.detector_heads import split_detector_heads
+    >>> rest, heads = split_detector_heads({
+    ...     "neck.fpn_convs.0.conv.weight": np.zeros((8, 8, 3, 3)),
+    ...     "bbox_head.fc_cls.weight": np.arange(3.0)[:, None],
+    ...     "bbox_head.fc_reg.weight": np.zeros((12, 1)),
+    ... })
+    >>> heads.layout, heads.tensors["roi_head.bbox_head.fc_cls.weight"].ravel().tolist()
+    ('mmdet_v1', [1.0, 2.0, 0.0])
+    >>> heads.tensors["roi_head.bbox_head.fc_reg.weight"].shape, sorted(rest)
+    ((8, 1), ['neck.fpn_convs.0.conv.weight'])
+    """
+    heads = {k: v for k, v in tensors.items() if is_head_key(k)}
+    if not heads:
+        return dict(tensors), None
+    rest = {k: v for k, v in tensors.items() if k not in heads}
+    if any(_STAGED_BOX.match(k) for k in heads):
+        note = (
+            f"ignored {len(heads)} tensors of staged box heads (Cascade R-CNN / HTC), which "
+            "this library does not build"
+        )
+        return rest, DetectorHeads({}, "other", sorted(heads), [note])
+    v1 = any(k.startswith(V1_BOX_PREFIX) for k in heads)
+    if v1 and any(k.startswith(BOX_PREFIX) for k in heads):
+        raise ValueError(
+            "The checkpoint holds box-head tensors in both mmdetection layouts: "
+            f"{BOX_PREFIX}* (2.x) and {V1_BOX_PREFIX}* (1.x). Received: keys "
+            f"{sorted(k for k in heads if k.startswith((BOX_PREFIX, V1_BOX_PREFIX)))[:6]}"
+        )
+    ignored, notes = [], []
+    masks = sorted(k for k in heads if k.startswith(MASK_PREFIXES))
+    if masks:
+        ignored += masks
+        notes.append(f"ignored {len(masks)} mask-head tensors: the box detector converts")
+        heads = {k: v for k, v in heads.items() if k not in masks}
+    if v1:
+        heads = _v1_to_v2(heads, notes)
+    return rest, DetectorHeads(heads, "mmdet_v1" if v1 else "mmdet_v2", ignored, notes)
+
+
+def _roi_kernel(array, roi_size):
+    """The first fc's `(out, C * h * w)` weight, whose input PyTorch flattens in `(C, h, w)`
+    order, as a Keras `(h * w * C, out)` kernel reading `(h, w, C)` order."""
+    h, w = (roi_size, roi_size) if isinstance(roi_size, int) else tuple(roi_size)
+    if array.ndim != 2 or array.shape[1] % (h * w):
+        return None
+    out, inputs = array.shape
+    grid = array.reshape(out, inputs // (h * w), h, w)
+    return np.transpose(grid, (2, 3, 1, 0)).reshape(inputs, out)
+
+
+@dataclasses.dataclass
+class HeadFill:
+    """What `head_assignments` found: `(variable, array)` pairs to assign, checkpoint keys
+    used, and the missing and mis-shaped keys (strict loading fails on either)."""
+
+    assignments: list = dataclasses.field(default_factory=list)
+    used: set = dataclasses.field(default_factory=set)
+    skipped: list = dataclasses.field(default_factory=list)
+    missing: list = dataclasses.field(default_factory=list)
+    mismatched: list = dataclasses.field(default_factory=list)
+
+
+def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
+    """Matches the weights of a Keras `RPNHead` and `RoIBoxHead` to mmdet v2 head tensors.
+
+    Layouts: the RPN's 1x1 convs have one sigmoid logit per anchor and 4 deltas per anchor,
+    anchors ordered as mmdetection's `AnchorGenerator` orders them (ratio-major), which is
+    the order of `hrnet_keras.detection.anchors`, so channels map one to one. The box head's
+    classes are `num_classes + 1` with the background last in both, its regression
+    class-specific (`4 * num_classes`) in both; the first fc's input rows are permuted from
+    PyTorch's `(C, 7, 7)` flattening to the Keras `(7, 7, C)` one.
+
+    Args:
+        rpn_head: a built `hrnet_keras.detection.RPNHead`.
+        roi_head: a built `hrnet_keras.detection.RoIBoxHead`.
+        tensors: mmdet v2 key -> array (see `split_detector_heads`).
+        drop_head: leave `fc_cls` and `fc_reg` as initialised (their tensors are used).
+
+    Returns:
+        A `HeadFill`; nothing is assigned yet.
+    """
+    fill = HeadFill()
+    for head, table in ((rpn_head, RPN_LAYERS), (roi_head, BOX_LAYERS)):
+        for attribute, module in table.items():
+            layer = getattr(head, attribute)
+            path = f"{head.name}/{attribute}"
+            if drop_head and attribute in CLASS_LAYERS:
+                fill.skipped.append(path)
+                fill.used.update(k for k in tensors if k.startswith(module + "."))
+                continue
+            for variable in layer.weights:
+                key = f"{module}.{torch_param_name(variable.name)}"
+                if key not in tensors:
+                    fill.missing.append(key)
+                    continue
+                fill.used.add(key)
+                source = tensors[key]
+                if attribute == "shared_fc1" and variable.name == "kernel":
+                    array = _roi_kernel(source, roi_head.roi_size)
+                else:
+                    array = to_keras_layout(source, variable.name, type(layer).__name__)
+                if array is None or tuple(array.shape) != tuple(variable.shape):
+                    fill.mismatched.append(
+                        f"{key} {tuple(source.shape)} for {path}/{variable.name} "
+                        f"{tuple(variable.shape)}"
+                    )
+                    continue
+                fill.assignments.append((variable, array))
+    return fill
