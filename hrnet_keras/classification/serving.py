@@ -130,10 +130,11 @@ class ClassifierServing(keras.Model):
         self.classifier = classifier
         self.top = top
 
+    @tf.function(input_signature=[tf.TensorSpec((None,), tf.string, name="images")])
     def serve_bytes(self, images):
         """The same outputs from a 1-D `tf.string` batch of encoded images (JPEG, PNG, BMP,
-        GIF's first frame), decoded by TensorFlow to RGB (grey images repeated to three
-        channels, alpha dropped)."""
+        GIF's first frame; any sizes), decoded by TensorFlow to RGB (grey images repeated to
+        three channels, alpha dropped). `export_savedmodel` serves it as `serving_bytes`."""
         crop = self.crop
 
         def decode_and_crop(data):

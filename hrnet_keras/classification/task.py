@@ -57,6 +57,9 @@ class ClassificationTask(Task):
     (None, 2)
     """
 
+    # The served graph returns class names (strings) and decodes files: SavedModel only.
+    export_formats = ("savedmodel",)
+
     def __init__(self, recipe):
         super().__init__(recipe)
         self.config = recipe.task
