@@ -1,5 +1,8 @@
 """`hrnet-keras train / evaluate / predict / export` with the folder classifier recipe, on a
-tree of real crops: the run folder keeps the classes, which every later command finds."""
+tree of real crops: the run folder keeps the classes, which every later command finds.
+
+Heavy (a training run and an export: minutes on 2 cores); the default run checks the same
+task methods directly (`test_task_contract.py`, `test_serving.py`, `test_finetune.py`)."""
 
 import json
 import pathlib
@@ -10,6 +13,8 @@ import pytest
 import tensorflow as tf
 
 from hrnet_keras.cli import main
+
+pytestmark = pytest.mark.heavy
 
 RECIPE = str(pathlib.Path(__file__).resolve().parents[2] / "recipes" / "folder_classifier.py")
 CLASSES = ["bottle", "bus", "car", "chair", "person", "sofa"]
@@ -35,13 +40,11 @@ def run_dir(crop_tree, tmp_path_factory):
     return run
 
 
-@pytest.mark.slow
 def test_the_run_folder_keeps_the_classes(run_dir):
     assert json.loads((run_dir / "classes.json").read_text()) == CLASSES
     assert json.loads((run_dir / "recipe.json").read_text())["task_type"] == "ClassificationConfig"
 
 
-@pytest.mark.slow
 def test_evaluate_prints_top1_top5_and_per_class_accuracy(run_dir, capsys):
     assert main(["evaluate", "--model-dir", str(run_dir)]) == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -51,7 +54,6 @@ def test_evaluate_prints_top1_top5_and_per_class_accuracy(run_dir, capsys):
     assert metrics["num_images"] == 6
 
 
-@pytest.mark.slow
 def test_predict_prints_the_top_classes_and_draws(run_dir, crop_tree, tmp_path, capsys):
     image = sorted((crop_tree / "person").glob("*.jpg"))[0]
     weights = run_dir / "best.weights.h5"
@@ -74,11 +76,19 @@ def test_predict_prints_the_top_classes_and_draws(run_dir, crop_tree, tmp_path, 
     assert "classes are not known" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_export_serves_class_names(run_dir, tmp_path):
     out = tmp_path / "served"
     command = ["export", "--model-dir", str(run_dir), "--out", str(out)]
     assert main([*command, "--format", "savedmodel"]) == 0
-    served = tf.saved_model.load(str(out)).signatures["serving_default"]
-    labels = served(images=tf.zeros((1, 50, 80, 3), tf.uint8))["labels"].numpy()
-    assert set(np.char.decode(labels.astype(bytes)).ravel()) <= set(CLASSES)
+    signatures = tf.saved_model.load(str(out)).signatures
+    labels = signatures["serving_default"](images=tf.zeros((1, 50, 80, 3), tf.uint8))["labels"]
+    assert set(np.char.decode(labels.numpy().astype(bytes)).ravel()) <= set(CLASSES)
+    png = tf.io.encode_png(tf.zeros((50, 80, 3), tf.uint8))
+    from_file = signatures["serving_bytes"](images=tf.stack([png]))["labels"]
+    np.testing.assert_array_equal(from_file, labels)
+
+
+def test_export_to_tflite_is_a_usage_error(run_dir, tmp_path, capsys):
+    command = ["export", "--model-dir", str(run_dir), "--out", str(tmp_path / "m.tflite")]
+    assert main([*command, "--format", "tflite"]) == 2
+    assert "savedmodel only" in capsys.readouterr().err

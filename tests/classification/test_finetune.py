@@ -77,7 +77,27 @@ class _EpochWeights(keras.callbacks.Callback):
         self.seen.append((_weights(self.model, head=False), _weights(self.model, head=True)))
 
 
-@pytest.mark.slow
+class _StartWeights(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.head = _weights(self.model, head=True)
+
+
+def test_a_frozen_epoch_trains_the_head_alone(pretrained, crop_tree, tmp_path, capsys):
+    source, folder = pretrained
+    recipe = _recipe(folder / "pretrained.keras", freeze_backbone_epochs=1)
+    recipe.runtime.epochs, recipe.runtime.steps_per_epoch = 1, 1
+    start = _StartWeights()
+    run = train(recipe, crop_tree, tmp_path / "run", callbacks=[start], verbose=0)
+    assert "Training only predictions" in capsys.readouterr().out
+    trained = _weights(run.model, head=False)
+    for name, value in _weights(source, head=False).items():  # BN statistics too
+        np.testing.assert_array_equal(trained[name], value, err_msg=name)
+    head = _weights(run.model, head=True)
+    assert head[f"{HEAD}/0"].shape == (2048, 6)
+    assert not np.array_equal(head[f"{HEAD}/0"], start.head[f"{HEAD}/0"])
+
+
+@pytest.mark.heavy
 def test_frozen_epochs_train_the_head_alone(pretrained, crop_tree, tmp_path, capsys):
     source, folder = pretrained
     recipe = _recipe(folder / "pretrained.keras", freeze_backbone_epochs=1)

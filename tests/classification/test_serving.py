@@ -1,12 +1,8 @@
-"""The served classifier: uint8 images of any size or encoded files in, class names out; the
-SavedModel answers in a process that cannot import hrnet_keras."""
+"""The served classifier: uint8 images of any size or encoded files in, class names out (the
+exported SavedModel, in a process that cannot import hrnet_keras: `test_task_contract.py`);
+`predict`'s printed top five and picture."""
 
 import io
-import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -16,31 +12,10 @@ from PIL import Image
 
 from hrnet_keras.classification import ClassificationConfig, evaluation_crop
 from hrnet_keras.data.normalization import normalize
-from hrnet_keras.export import export_savedmodel
 from hrnet_keras.models.presets import CLASSIFICATION
 from hrnet_keras.training import Recipe
 
 CLASSES = ("bottle", "bus", "car", "chair", "person", "sofa")
-
-CHILD = textwrap.dedent(
-    """
-    import importlib.util, json, os, sys
-    # No hrnet_keras: drop its editable-install finder and any path that holds the package.
-    sys.meta_path = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()
-                     and "editable" not in getattr(f, "__name__", "").lower()]
-    sys.path = [p for p in sys.path if p and not os.path.isdir(os.path.join(p, "hrnet_keras"))]
-    assert importlib.util.find_spec("hrnet_keras") is None, "hrnet_keras is importable"
-    import numpy as np
-    import tensorflow as tf
-    served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-    outputs = served(images=tf.constant(np.load(sys.argv[2])))
-    assert not any(name.startswith("hrnet_keras") for name in sys.modules)
-    print(json.dumps({
-        "labels": [[v.decode() for v in row] for row in outputs["labels"].numpy()],
-        "probabilities": outputs["probabilities"].numpy().tolist(),
-    }))
-    """
-)
 
 
 @pytest.fixture(scope="module")
@@ -93,24 +68,18 @@ def test_serve_bytes_decodes_jpeg_and_png_as_the_uint8_path(served):
     assert serving.serve_bytes(tf.constant([grey.getvalue()]))["labels"].shape == (1, 5)
 
 
-@pytest.mark.slow
-def test_savedmodel_returns_class_names_without_hrnet_keras(served, tmp_path):
-    task, model, serving, photos = served
-    path = export_savedmodel(model, tmp_path / "classifier", task=task)
-    batch = np.stack([np.asarray(Image.fromarray(p).resize((90, 70))) for p in photos[:4]])
-    np.save(tmp_path / "batch.npy", batch)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(tmp_path / "batch.npy")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+def test_predict_prints_the_top_five_and_draws(served, crop_tree, tmp_path, capsys):
+    task, model, serving, _ = served
+    path = sorted(crop_tree.glob("person/*.jpg"))[0]
+    (written,) = task.predict(model, [str(path)], tmp_path)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(f"{path}: ")
+    ranked = [entry.rsplit(" ", 1) for entry in line.split(": ", 1)[1].split(", ")]
+    expected = serving(np.asarray(Image.open(path).convert("RGB"))[None])
+    assert [name for name, _ in ranked] == [v.decode() for v in expected["labels"].numpy()[0]]
+    np.testing.assert_allclose(
+        [float(p) for _, p in ranked], expected["probabilities"].numpy()[0], atol=5e-4
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    expected = serving(batch)  # BN folded in the export: equal to float rounding
-    assert answer["labels"] == [[v.decode() for v in row] for row in expected["labels"].numpy()]
-    np.testing.assert_allclose(answer["probabilities"], expected["probabilities"], atol=1e-4)
+    assert written == str(tmp_path / f"{path.stem}_classes.png")
+    with Image.open(written) as picture:
+        assert picture.width >= 64 and picture.height > 64

@@ -4,9 +4,10 @@ logits with timm's own evaluation transform, on the real sample photos.
 The two preprocessings agree to PIL's rounding: the task resizes with TensorFlow ops that
 reproduce PIL's two-pass resampling (`resize_like_pil`), which differs from PIL in 0.1-0.3%
 of the crop's pixels, by one grey level. So the check is made twice: the preprocessed
-tensors (equal but for those pixels, 1/255/std apart), and the logits of the task's crops
-against timm's (a relative error of 2e-3 at most; the model alone, fed timm's own tensor,
-agrees to 1e-4, as `tests/convert/test_convert_timm_parity.py` checks).
+tensors (equal but for those pixels, 1/255/std apart; in the default run), and the logits
+of the task's crops against timm's (a relative error of 2e-3 at most; the model alone, fed
+timm's own tensor, agrees to 1e-4, as `tests/convert/test_convert_timm_parity.py` checks;
+`-m heavy`).
 """
 
 import numpy as np
@@ -41,12 +42,35 @@ def _photos(shared_data):
     return [str(p) for p in paths + sorted((shared_data / "coco_persons").glob("*.jpg"))]
 
 
-@pytest.mark.slow
+def _timm_transform(model):
+    data_config = timm.data.resolve_data_config({}, model=model)
+    assert data_config["interpolation"] == "bilinear" and data_config["crop_pct"] == 0.875
+    return timm.data.create_transform(**data_config)
+
+
+def _both_crops(shared_data, config, transform):
+    """The task's evaluation crops and timm's eval transform's, NHWC, of the sample photos."""
+    paths = _photos(shared_data)
+    files = ClassificationFiles(paths, [0] * len(paths), CLASSES)
+    ours = np.stack([image for image, _ in evaluation_examples(files, config)])
+    theirs = np.stack([to_nhwc(transform(Image.open(p).convert("RGB"))[None])[0] for p in paths])
+    return ours, theirs
+
+
+def test_task_evaluation_crops_are_timms_eval_transform(shared_data):
+    """The default run's share of the check below: the preprocessing, without a model."""
+    transform = _timm_transform(timm.create_model("hrnet_w18_small.ms_in1k"))
+    ours, theirs = _both_crops(shared_data, ClassificationConfig(class_names=CLASSES), transform)
+    assert ours.shape == theirs.shape == (len(_photos(shared_data)), 224, 224, 3)
+    difference = np.abs(ours - theirs)
+    assert difference.max() <= ONE_LEVEL
+    assert (difference > 1e-5).mean() < 0.005
+
+
+@pytest.mark.heavy
 def test_task_evaluation_matches_timm_with_its_eval_transform(shared_data, tmp_path):
     reference = randomize(timm.create_model("hrnet_w18_small.ms_in1k", num_classes=6), seed=4)
-    data_config = timm.data.resolve_data_config({}, model=reference)
-    assert data_config["interpolation"] == "bilinear" and data_config["crop_pct"] == 0.875
-    transform = timm.data.create_transform(**data_config)
+    transform = _timm_transform(reference)
     torch.save(reference.state_dict(), tmp_path / "timm.pth")
     convert(tmp_path / "timm.pth", tmp_path / "timm.keras", "--model", "classifier")
 
@@ -56,10 +80,7 @@ def test_task_evaluation_matches_timm_with_its_eval_transform(shared_data, tmp_p
     )
     task = recipe.build_task()
     model = task.build_model()
-    paths = _photos(shared_data)
-    files = ClassificationFiles(paths, [0] * len(paths), CLASSES)
-    ours = np.stack([image for image, _ in evaluation_examples(files, task.config)])
-    theirs = np.stack([to_nhwc(transform(Image.open(p).convert("RGB"))[None])[0] for p in paths])
+    ours, theirs = _both_crops(shared_data, task.config, transform)
 
     difference = np.abs(ours - theirs)
     assert difference.max() <= ONE_LEVEL
