@@ -50,8 +50,8 @@ class TopKClasses(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> top = TopKClasses(["cat", "dog", "fox"], k=2)(np.array([[0.0, 2.0, 1.0]]))
-    >>> top["labels"].numpy().tolist(), np.round(top["probabilities"].numpy(), 3).tolist()
-    ([[b'dog', b'fox']], [[0.665, 0.245]])
+    >>> top["labels"].numpy().tolist(), [round(float(p), 3) for p in top["probabilities"][0]]
+    ([[b'dog', b'fox']], [0.665, 0.245])
     """
 
     def __init__(self, class_names, k=5, **kwargs):
