@@ -19,29 +19,12 @@ RoIAlign.
 import numpy as np
 import tensorflow as tf
 
-from hrnet_keras.models.complexity import _op_multiply_adds
-
-
-def _graph_ops(graph):
-    """Every op of `graph` and of the functions it calls (while/cond bodies, nested calls)."""
-    graphs, seen = [graph], set()
-    while graphs:
-        g = graphs.pop()
-        for op in g.get_operations():
-            yield op
-            for attr in ("f", "then_branch", "else_branch", "body", "cond"):
-                try:
-                    name = op.get_attr(attr).name
-                except (ValueError, AttributeError):
-                    continue
-                if name not in seen and name in g._functions:
-                    seen.add(name)
-                    graphs.append(g._functions[name].graph)
+from hrnet_keras.models.complexity import graph_ops, op_multiply_adds
 
 
 def _count_macs(graph, parts, part_of):
-    for op in _graph_ops(graph):
-        macs = _op_multiply_adds(op)
+    for op in graph_ops(graph):
+        macs = op_multiply_adds(op)
         if macs:
             part = parts.setdefault(part_of(op.name), [0, 0])
             part[0] += macs

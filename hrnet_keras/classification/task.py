@@ -106,6 +106,10 @@ class ClassificationTask(Task):
             )
         return self._class_names
 
+    def label_names(self):
+        """The class names, the served model's label map."""
+        return list(self.class_names)
+
     def run_files(self):
         """`classes.json`: the class names in index order."""
         return {CLASSES_FILE: list(self.class_names)}

@@ -34,6 +34,10 @@ COMMANDS = {
     "evaluate": ("hrnet_keras.cli.evaluate", "evaluate weights on a recipe's evaluation split"),
     "predict": ("hrnet_keras.cli.predict", "predict on images and write pictures of the results"),
     "export": ("hrnet_keras.cli.export", "export a SavedModel or a TFLite file"),
+    "serving-config": (
+        "hrnet_keras.cli.serving_config",
+        "write TF Serving's models.config for a folder of exported models",
+    ),
 }
 
 

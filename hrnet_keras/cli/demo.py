@@ -2,7 +2,8 @@
 
 Writes a small synthetic VOC-layout sample (shapes on striped backgrounds), trains a small
 HRNetV2 (W18-small-v1) on it with the built-in demo recipe, evaluates it (mIoU on the val
-split), writes prediction overlays, exports a SavedModel, and prints where each went.
+split), writes prediction overlays, exports it as a TF Serving model folder (with the
+server's `models.config`), and prints where each went and the command that serves it.
 """
 
 import json
@@ -28,7 +29,9 @@ def add_arguments(parser):
 
 def run(args):
     from hrnet_keras.cli import CommandFailed
-    from hrnet_keras.export import export_savedmodel
+    from hrnet_keras.export import export_model_version
+    from hrnet_keras.export.serving_config import docker_command, write_serving_config
+    from hrnet_keras.export.warmup import serving_protos_installed
     from hrnet_keras.segmentation.sample import demo_recipe, write_sample_dataset
     from hrnet_keras.training.recipe import apply_overrides
     from hrnet_keras.training.trainer import train
@@ -54,7 +57,9 @@ def run(args):
 
     val_images = list(task.files(data_dir, recipe.task.eval_split).images)[:4]
     pictures = task.predict(model, val_images, os.path.join(out, "predictions"))
-    savedmodel = export_savedmodel(model, os.path.join(out, "savedmodel"), task=task)
+    serving = os.path.join(out, "serving")
+    version = export_model_version(model, os.path.join(serving, "segmenter"), task=task)
+    config = write_serving_config(serving) if serving_protos_installed() else None
 
     print()
     print(f"val mIoU {metrics['mIoU']:.3f}, pixel accuracy {metrics['pixel_accuracy']:.3f}")
@@ -62,5 +67,14 @@ def run(args):
     print(f"run folder:    {model_dir} (checkpoints/, best.weights.h5, last.weights.h5)")
     print(f"metrics:       {metrics_path}")
     print(f"predictions:   {os.path.dirname(pictures[0])} ({len(pictures)} pictures)")
-    print(f"SavedModel:    {savedmodel} (serving_default: uint8 images -> logits)")
+    print(f"SavedModel:    {version} (serving_bytes: JPEG/PNG files -> class maps)")
+    print()
+    if config is None:
+        print(
+            "For TF Serving's models.config: pip install tensorflow-serving-api, then "
+            f"hrnet-keras serving-config {serving}"
+        )
+    else:
+        print(f"TF Serving folder, ready to serve: {serving} ({config})")
+    print(docker_command(serving))
     return 0

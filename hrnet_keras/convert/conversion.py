@@ -3,10 +3,17 @@
 import os
 
 from hrnet_keras.convert.checkpoint_io import read_checkpoint
-from hrnet_keras.convert.detect import KINDS, detect
+from hrnet_keras.convert.detect import DETECTOR_KINDS, KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
-from hrnet_keras.models import faster_rcnn, hrnet_backbone, hrnet_classifier, hrnetv2, hrnetv2p
+from hrnet_keras.models import (
+    cascade_rcnn,
+    faster_rcnn,
+    hrnet_backbone,
+    hrnet_classifier,
+    hrnetv2,
+    hrnetv2p,
+)
 from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES
 from hrnet_keras.utils.atomic import atomic_path
 
@@ -58,8 +65,9 @@ def build_model(
         return hrnetv2(width, num_classes, input_shape=input_shape, **options)
     if kind == "hrnetv2p":
         return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
-    if kind == "faster_rcnn":
-        return faster_rcnn(
+    if kind in DETECTOR_KINDS:
+        builder = cascade_rcnn if kind == "cascade_rcnn" else faster_rcnn
+        return builder(
             width,
             num_classes,
             channels=channels,
@@ -74,7 +82,7 @@ def build_model(
 def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
     # A detector's backbone and neck are an HRNetV2p.
-    parts = ("backbone", "hrnetv2p") if info.kind == "faster_rcnn" else ("backbone",)
+    parts = ("backbone", "hrnetv2p") if info.kind in DETECTOR_KINDS else ("backbone",)
     if model is not None and model not in (info.kind, *parts):
         raise ValueError(
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
@@ -151,10 +159,11 @@ def convert_checkpoint(
     Args:
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
-        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`
-            or `"backbone"`; None to infer it from the head's keys. Any checkpoint converts
-            to `"backbone"` (its head tensors are then reported as ignored), with the
-            upsampling of the kind it was trained as; a Faster R-CNN's also to `"hrnetv2p"`
+        model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`,
+            `"cascade_rcnn"` or `"backbone"`; None to infer it from the head's keys. Any
+            checkpoint converts to `"backbone"` (its head tensors are then reported as
+            ignored), with the upsampling of the kind it was trained as; a Faster or Cascade
+            R-CNN's also to `"hrnetv2p"`
             (backbone and neck).
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
         num_classes: expected classes (a detector's without background); with

@@ -3,16 +3,27 @@
 import dataclasses
 import re
 
-from hrnet_keras.convert.detector_heads import BOX_PREFIX, CLS_KEY, RPN_PREFIX
+from hrnet_keras.convert.detector_heads import BOX_PREFIX, CLS_KEY, RPN_PREFIX, cascade_stages
 from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
-KINDS = ("classifier", "segmenter", "landmarker", "hrnetv2p", "faster_rcnn", "backbone")
+KINDS = (
+    "classifier",
+    "segmenter",
+    "landmarker",
+    "hrnetv2p",
+    "faster_rcnn",
+    "cascade_rcnn",
+    "backbone",
+)
+# The kinds whose checkpoints hold a whole two-stage detector.
+DETECTOR_KINDS = ("faster_rcnn", "cascade_rcnn")
 _KIND_OF_LAYOUT = {
     "classification": "classifier",
     "segmentation": "segmenter",
     "face": "landmarker",
     "detection": "hrnetv2p",
     "faster_rcnn": "faster_rcnn",
+    "cascade_rcnn": "cascade_rcnn",
     "backbone": "backbone",
 }
 
@@ -28,8 +39,8 @@ class CheckpointInfo:
             detector; None without one.
         channels: HRNetV2p channels (detection checkpoints only).
         levels: HRNetV2p levels (detection checkpoints only).
-        rpn_channels: channels of the RPN's 3x3 conv (Faster R-CNN checkpoints only).
-        fc_channels: width of the box head's shared fcs (Faster R-CNN checkpoints only).
+        rpn_channels: channels of the RPN's 3x3 conv (detector checkpoints only).
+        fc_channels: width of the box head's shared fcs (detector checkpoints only).
     """
 
     kind: str
@@ -114,12 +125,13 @@ def detect(checkpoint, path="<checkpoint>"):
     tensors = checkpoint.tensors
     kind = _KIND_OF_LAYOUT[checkpoint.layout]
     width = detect_width(tensors, path)
-    if kind in ("hrnetv2p", "faster_rcnn"):
+    if kind in ("hrnetv2p", *DETECTOR_KINDS):
         channels = _rows(tensors, "neck.reduction.weight")
         levels = _count(tensors, r"^neck\.fpn\.(\d+)\.") or None
         if kind == "hrnetv2p":
             return CheckpointInfo(kind, width, channels=channels, levels=levels)
-        classes = _rows(tensors, CLS_KEY)
+        box = f"{BOX_PREFIX}0." if cascade_stages(tensors) else BOX_PREFIX
+        classes = _rows(tensors, box + CLS_KEY[len(BOX_PREFIX) :])
         return CheckpointInfo(
             kind,
             width,
@@ -127,7 +139,7 @@ def detect(checkpoint, path="<checkpoint>"):
             channels=channels,
             levels=levels,
             rpn_channels=_rows(tensors, RPN_PREFIX + "rpn_conv.weight"),
-            fc_channels=_rows(tensors, BOX_PREFIX + "shared_fcs.0.weight"),
+            fc_channels=_rows(tensors, box + "shared_fcs.0.weight"),
         )
     return CheckpointInfo(kind, width, num_classes=_num_classes(tensors, kind))
 

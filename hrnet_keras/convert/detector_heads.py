@@ -1,5 +1,6 @@
-"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head): their two key layouts,
-brought to one, and how their tensors fill the Keras `RPNHead` and `RoIBoxHead`.
+"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head) and Cascade R-CNN (one
+box head per stage): their key layouts, brought to one, and how their tensors fill the Keras
+`RPNHead` and `RoIBoxHead`(s).
 
 Backbone-agnostic: `split_detector_heads` takes the head tensors out of a state dict and
 `head_assignments` fills the heads of any `FasterRCNN`, whatever converts its backbone.
@@ -34,6 +35,10 @@ MASK_PREFIXES = (
 )
 # Cascade R-CNN and HTC keep one box head per stage: `bbox_head.{stage}.`.
 _STAGED_BOX = re.compile(r"^(roi_head\.)?bbox_head\.\d+\.")
+# mmdetection v2's Cascade (Mask) R-CNN: `roi_head.bbox_head.{stage}.`, converted.
+CASCADE_BOX = re.compile(r"^roi_head\.bbox_head\.(\d+)\.")
+# HTC's semantic branch: an HTC is not a Cascade R-CNN.
+HTC_PREFIXES = ("roi_head.semantic_head.", "semantic_head.")
 
 # Keras sublayer of `RPNHead` / `RoIBoxHead` -> mmdetection v2 module.
 RPN_LAYERS = {
@@ -63,9 +68,11 @@ class DetectorHeads:
 
     Attributes:
         tensors: mmdetection v2 key -> array (background class last, class-specific
-            regression without background rows); empty when the heads are not those of a
-            Faster R-CNN (Cascade R-CNN, HTC) and were all ignored.
-        layout: `"mmdet_v2"`, `"mmdet_v1"` or `"other"`.
+            regression without background rows, or one box head per stage under
+            `roi_head.bbox_head.{stage}.`); empty when the heads are not those of a Faster
+            or Cascade R-CNN (HTC, mmdetection 1.x cascades) and were all ignored.
+        layout: `"mmdet_v2"`, `"mmdet_v1"`, `"cascade"` (mmdetection v2's Cascade R-CNN)
+            or `"other"`.
         ignored: original keys deliberately not converted (mask heads; other detectors).
         notes: what was adapted.
     """
@@ -104,9 +111,10 @@ def split_detector_heads(tensors):
 
     Faster R-CNN heads in mmdetection v2's layout (`rpn_head.*`, `roi_head.bbox_head.*`) are
     kept as they are; in mmdetection 1.x's (`bbox_head.*`, background first, 4 * (K + 1)
-    regression rows) they are renamed and reordered to v2's. A Mask R-CNN's mask head is
-    ignored (its box detector converts); the heads of detectors with staged box heads
-    (Cascade R-CNN, HTC) are all ignored.
+    regression rows) they are renamed and reordered to v2's. mmdetection v2's Cascade R-CNN
+    heads (`roi_head.bbox_head.{stage}.*`) are kept as they are. A Mask R-CNN's or Cascade
+    Mask R-CNN's mask heads are ignored (its box detector converts); the heads of other
+    detectors with staged box heads (HTC, mmdetection 1.x cascades) are all ignored.
 
     Args:
         tensors: key -> array, `backbone.*` / `neck.*` and heads.
@@ -132,10 +140,19 @@ def split_detector_heads(tensors):
     if not heads:
         return dict(tensors), None
     rest = {k: v for k, v in tensors.items() if k not in heads}
-    if any(_STAGED_BOX.match(k) for k in heads):
+    staged = any(_STAGED_BOX.match(k) for k in heads)
+    cascade = all(CASCADE_BOX.match(k) for k in heads if _STAGED_BOX.match(k))
+    if staged and cascade and not any(k.startswith(HTC_PREFIXES) for k in heads):
+        notes = []
+        masks = sorted(k for k in heads if k.startswith(MASK_PREFIXES))
+        if masks:
+            notes.append(f"ignored {len(masks)} mask-head tensors: the box detector converts")
+        kept = {k: v for k, v in heads.items() if k not in masks}
+        return rest, DetectorHeads(kept, "cascade", masks, notes)
+    if staged:
         note = (
-            f"ignored {len(heads)} tensors of staged box heads (Cascade R-CNN / HTC), which "
-            "this library does not build"
+            f"ignored {len(heads)} tensors of staged box heads (HTC, or a cascade in "
+            "mmdetection 1.x's layout), which this library does not build"
         )
         return rest, DetectorHeads({}, "other", sorted(heads), [note])
     v1 = any(k.startswith(V1_BOX_PREFIX) for k in heads)
@@ -179,8 +196,17 @@ class HeadFill:
     mismatched: list = dataclasses.field(default_factory=list)
 
 
+def cascade_stages(tensors):
+    """The number of box heads under `roi_head.bbox_head.{stage}.` (0: not a cascade)."""
+    stages = {int(m.group(1)) for k in tensors if (m := CASCADE_BOX.match(k))}
+    return max(stages) + 1 if stages else 0
+
+
 def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
     """Matches the weights of a Keras `RPNHead` and `RoIBoxHead` to mmdet v2 head tensors.
+
+    With a list of `RoIBoxHead`s (a Cascade R-CNN's stages), head `i` reads
+    `roi_head.bbox_head.{i}.*`; their class-agnostic `fc_reg` has 4 rows in both.
 
     Layouts: the RPN's 1x1 convs have one sigmoid logit per anchor and 4 deltas per anchor,
     anchors ordered as mmdetection's `AnchorGenerator` orders them (ratio-major), which is
@@ -191,7 +217,7 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
 
     Args:
         rpn_head: a built `hrnet_keras.detection.RPNHead`.
-        roi_head: a built `hrnet_keras.detection.RoIBoxHead`.
+        roi_head: a built `hrnet_keras.detection.RoIBoxHead`, or a list of them.
         tensors: mmdet v2 key -> array (see `split_detector_heads`).
         drop_head: leave `fc_cls` and `fc_reg` as initialised (their tensors are used).
 
@@ -199,7 +225,14 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
         A `HeadFill`; nothing is assigned yet.
     """
     fill = HeadFill()
-    for head, table in ((rpn_head, RPN_LAYERS), (roi_head, BOX_LAYERS)):
+    tables = [(rpn_head, RPN_LAYERS)]
+    if isinstance(roi_head, (list, tuple)):
+        for stage, head in enumerate(roi_head):
+            prefix = f"{BOX_PREFIX}{stage}."
+            tables.append((head, {k: prefix + v[len(BOX_PREFIX) :] for k, v in BOX_LAYERS.items()}))
+    else:
+        tables.append((roi_head, BOX_LAYERS))
+    for head, table in tables:
         for attribute, module in table.items():
             layer = getattr(head, attribute)
             path = f"{head.name}/{attribute}"
@@ -215,7 +248,7 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False):
                 fill.used.add(key)
                 source = tensors[key]
                 if attribute == "shared_fc1" and variable.name == "kernel":
-                    array = _roi_kernel(source, roi_head.roi_size)
+                    array = _roi_kernel(source, head.roi_size)
                 else:
                     array = to_keras_layout(source, variable.name, type(layer).__name__)
                 if array is None or tuple(array.shape) != tuple(variable.shape):

@@ -6,7 +6,11 @@ import re
 
 import numpy as np
 
-from hrnet_keras.convert.detector_heads import DETECTOR_PREFIXES, split_detector_heads
+from hrnet_keras.convert.detector_heads import (
+    DETECTOR_PREFIXES,
+    cascade_stages,
+    split_detector_heads,
+)
 
 _NECK_PATTERNS = (
     # HRNet's own detection code: nn.Sequential(conv) and a ModuleList of convs.
@@ -24,7 +28,8 @@ class CanonicalCheckpoint:
     Attributes:
         tensors: canonical key -> numpy array.
         layout: `"classification"`, `"segmentation"`, `"face"`, `"detection"` (backbone
-            and neck), `"faster_rcnn"` (backbone, neck and Faster R-CNN heads, the heads under
+            and neck), `"cascade_rcnn"` (the same with Cascade R-CNN heads, one box head
+            per stage), `"faster_rcnn"` (backbone, neck and Faster R-CNN heads, the heads under
             mmdetection v2's keys) or `"backbone"` (no head keys).
         ignored: original keys deliberately left out (losses, mask heads, the heads of
             detectors not built here).
@@ -105,7 +110,7 @@ def _zero_head_biases(tensors, notes):
 
 def _layout_of(tensors, face):
     if any(k.startswith(DETECTOR_PREFIXES) for k in tensors):
-        return "faster_rcnn"
+        return "cascade_rcnn" if cascade_stages(tensors) else "faster_rcnn"
     if any(k.startswith("neck.") for k in tensors):
         return "detection"
     if any(k.startswith("last_layer.") for k in tensors):

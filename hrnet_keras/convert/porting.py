@@ -79,11 +79,14 @@ def model_width(model):
 
 def _detector_heads(model):
     """`(rpn_head, roi_head)` of a two-stage detector (`hrnet_keras.detection.FasterRCNN`),
-    else None."""
-    heads = getattr(model, "rpn_head", None), getattr(model, "roi_head", None)
-    if all(isinstance(h, keras.layers.Layer) for h in heads) and hasattr(model, "backbone"):
-        return heads
-    return None
+    `(rpn_head, [stage heads])` of a `CascadeRCNN`, else None."""
+    rpn = getattr(model, "rpn_head", None)
+    boxes = getattr(model, "roi_heads", None) or [getattr(model, "roi_head", None)]
+    if not hasattr(model, "backbone") or not isinstance(rpn, keras.layers.Layer):
+        return None
+    if not all(isinstance(h, keras.layers.Layer) for h in boxes):
+        return None
+    return rpn, (list(boxes) if hasattr(model, "roi_heads") else boxes[0])
 
 
 def _final_units(model):
@@ -135,7 +138,9 @@ def fill_model(
         report.ignored += head_keys
         used.update(head_keys)
         if heads is not None:
-            report.skipped += [head.name for head in heads]
+            report.skipped += [heads[0].name] + [
+                head.name for head in (heads[1] if isinstance(heads[1], list) else [heads[1]])
+            ]
     elif heads is None:
         # A detector checkpoint filling its backbone and neck (an HRNetV2p) alone.
         detector_keys = [k for k in tensors if is_head_key(k)]

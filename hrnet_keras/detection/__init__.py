@@ -1,9 +1,11 @@
-"""Two-stage object detection (Faster R-CNN) on HRNetV2p feature pyramids: ops, model,
-COCO data pipeline, COCO evaluation, and the task that trains, evaluates, draws and serves it."""
+"""Two-stage object detection (Faster R-CNN, Cascade R-CNN) on HRNetV2p feature pyramids: ops,
+models, COCO data pipeline, COCO evaluation, and the task that trains, evaluates, draws and
+serves them."""
 
 from hrnet_keras.detection.anchors import base_anchors, level_anchors, multilevel_anchors
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
+from hrnet_keras.detection.cascade_rcnn import CASCADE_STAGES, CascadeRCNN, CascadeStage
 from hrnet_keras.detection.config import COCO_CLASS_NAMES, DetectionConfig
 from hrnet_keras.detection.faster_rcnn import FasterRCNN
 from hrnet_keras.detection.postprocess import detections_from_rois
@@ -14,7 +16,10 @@ from hrnet_keras.detection.serving import DetectionServing, detection_serving_mo
 from hrnet_keras.detection.task import DetectionTask
 
 __all__ = [
+    "CASCADE_STAGES",
     "COCO_CLASS_NAMES",
+    "CascadeRCNN",
+    "CascadeStage",
     "DetectionConfig",
     "DetectionServing",
     "DetectionTask",

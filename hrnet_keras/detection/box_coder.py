@@ -99,3 +99,27 @@ def clip_boxes(boxes, image_shape):
         ],
         axis=-1,
     )
+
+
+def smooth_l1(difference, beta=0.0):
+    """mmdetection's `smooth_l1_loss` of `difference` elementwise; `beta=0` is the L1 loss.
+
+    `0.5 * d**2 / beta` where `|d| < beta`, else `|d| - 0.5 * beta`.
+
+    Args:
+        difference: prediction minus target, any shape.
+        beta: where the quadratic part ends (mmdetection's Cascade R-CNN: 1/9 in the RPN, 1
+            in the box heads; its Faster R-CNN uses L1, 0).
+
+    Returns:
+        The elementwise loss, float32.
+
+    Example:
+    >>> import numpy as np
+    >>> np.asarray(smooth_l1(np.array([0.5, -2.0]), beta=1.0)).tolist()
+    [0.125, 1.5]
+    """
+    absolute = ops.abs(ops.cast(difference, "float32"))
+    if not beta:
+        return absolute
+    return ops.where(absolute < beta, 0.5 * absolute * absolute / beta, absolute - 0.5 * beta)

@@ -55,7 +55,8 @@ class FasterRCNN(keras.Model):
         fc_channels: width of the box head's shared fc layers.
         train_pre_nms_top_k: RPN candidates per level before NMS while training.
         test_pre_nms_top_k: the same at inference.
-        max_proposals: proposals per image after the RPN's NMS.
+        max_proposals: proposals per image after the RPN's NMS at inference.
+        train_max_proposals: the same while training; None is `max_proposals`.
         rpn_num_samples: anchors sampled per image for the RPN loss (half positive at most).
         rcnn_num_samples: RoIs sampled per image for the box head (a quarter positive at most).
         score_threshold: least score of a detection.
@@ -64,6 +65,8 @@ class FasterRCNN(keras.Model):
         norm_eval: run the backbone's batch norm in inference mode while training (moving
             statistics frozen, scales and offsets still trained), mmdetection's `norm_eval`.
         seed: seed of the anchor and RoI samplers.
+        rpn_smooth_l1_beta / rcnn_smooth_l1_beta: the RPN's and the box head's box losses
+            are smooth L1 with this `beta`; 0 (mmdetection's Faster R-CNN) is L1.
         roi_window: the box head's RoIAlign window `(short, long)` in feature cells: RoIs
             that fit it are pooled in one static gather (`roi_align`).
         roi_oversize: how the RoIs larger than the window are pooled. `"auto"`: again,
@@ -111,6 +114,9 @@ class FasterRCNN(keras.Model):
         seed=None,
         roi_window=DEFAULT_WINDOW,
         roi_oversize="auto",
+        train_max_proposals=None,
+        rpn_smooth_l1_beta=0.0,
+        rcnn_smooth_l1_beta=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -132,6 +138,9 @@ class FasterRCNN(keras.Model):
         self.train_pre_nms_top_k = train_pre_nms_top_k
         self.test_pre_nms_top_k = test_pre_nms_top_k
         self.max_proposals = max_proposals
+        self.train_max_proposals = train_max_proposals
+        self.rpn_smooth_l1_beta = rpn_smooth_l1_beta
+        self.rcnn_smooth_l1_beta = rcnn_smooth_l1_beta
         self.rpn_num_samples = rpn_num_samples
         self.rcnn_num_samples = rcnn_num_samples
         self.score_threshold = score_threshold
@@ -149,22 +158,32 @@ class FasterRCNN(keras.Model):
         channels = backbone.output[self.level_names[0]].shape[-1]
         num_anchors = len(self.anchor_scales) * len(self.anchor_ratios)
         self.rpn_head = RPNHead(num_anchors, rpn_channels, name="rpn_head")
-        self.roi_head = RoIBoxHead(
-            num_classes,
-            strides=self.strides[:4],
-            fc_channels=fc_channels,
-            roi_window=roi_window,
-            roi_oversize=roi_oversize,
-            name="roi_head",
-        )
-        self.roi_window = self.roi_head.roi_window
-        self.roi_oversize = self.roi_head.roi_oversize
         level = (None, None, None, channels)
         self.rpn_head.build([level] * len(self.strides))
-        self.roi_head.build(([level] * 4, (None, None, 4)))
+        heads = self.build_box_heads(channels, roi_window=roi_window, roi_oversize=roi_oversize)
+        self.roi_window = heads[0].roi_window
+        self.roi_oversize = heads[0].roi_oversize
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_trackers = [keras.metrics.Mean(name=n) for n in LOSS_NAMES]
+        self.loss_trackers = [keras.metrics.Mean(name=n) for n in self.loss_names]
         self.built = True
+
+    @property
+    def loss_names(self):
+        """The names of the losses `compute_loss` adds (and reports as metrics)."""
+        return LOSS_NAMES
+
+    def box_head(self, **kwargs):
+        """A `RoIBoxHead` of this detector's classes, levels and fc width; `kwargs` are its
+        other arguments (name, window, class-agnostic regression)."""
+        return RoIBoxHead(
+            self.num_classes, strides=self.strides[:4], fc_channels=self.fc_channels, **kwargs
+        )
+
+    def build_box_heads(self, channels, **kwargs):
+        """Creates and builds the R-CNN head(s) on levels of `channels`; returns them."""
+        self.roi_head = self.box_head(name="roi_head", **kwargs)
+        self.roi_head.build(([(None, None, None, channels)] * 4, (None, None, 4)))
+        return [self.roi_head]
 
     def _images_and_shape(self, inputs):
         if isinstance(inputs, dict):
@@ -193,7 +212,9 @@ class FasterRCNN(keras.Model):
             anchors,
             image_shape,
             pre_nms_top_k=self.train_pre_nms_top_k if training else self.test_pre_nms_top_k,
-            max_proposals=self.max_proposals,
+            max_proposals=self.max_proposals
+            if not training or self.train_max_proposals is None
+            else self.train_max_proposals,
         )
         return {
             "levels": levels,
@@ -209,6 +230,10 @@ class FasterRCNN(keras.Model):
         first = self._first_stage(inputs, training)
         if training:
             return first
+        return self.detect(first)
+
+    def detect(self, first):
+        """The padded detections of `_first_stage`'s (inference) outputs."""
         class_logits, box_deltas = self.roi_head((first["levels"][:4], first["proposals"]))
         return detections_from_rois(
             class_logits,
@@ -242,7 +267,12 @@ class FasterRCNN(keras.Model):
             self.jit_compile = jit_compile
 
     def detection_losses(self, first, targets):
-        """The four losses (a dict keyed by `LOSS_NAMES`) of `_first_stage`'s outputs."""
+        """The losses (a dict keyed by `loss_names`) of `_first_stage`'s outputs."""
+        rpn_cls, rpn_bbox = self.rpn_losses(first, targets)
+        return {"rpn_cls": rpn_cls, "rpn_bbox": rpn_bbox, **self.roi_losses(first, targets)}
+
+    def rpn_losses(self, first, targets):
+        """The RPN's `(classification, box)` losses."""
         padded = ops.ceil(first["image_shape"] / SIZE_DIVISOR) * SIZE_DIVISOR
         num_anchors = len(self.anchor_scales) * len(self.anchor_ratios)
         anchor_valid = ops.concatenate(
@@ -262,7 +292,13 @@ class FasterRCNN(keras.Model):
             targets,
             seed=self.seed_generator,
             num_samples=self.rpn_num_samples,
+            smooth_l1_beta=self.rpn_smooth_l1_beta,
         )
+        return rpn_cls, rpn_bbox
+
+    def roi_losses(self, first, targets):
+        """The box head's losses `{"rcnn_cls", "rcnn_bbox"}` on RoIs sampled from the
+        proposals and the ground truth."""
         samples = sample_rois(
             first["proposals"],
             first["proposal_valid"],
@@ -272,8 +308,14 @@ class FasterRCNN(keras.Model):
             num_samples=self.rcnn_num_samples,
         )
         class_logits, box_deltas = self.roi_head((first["levels"][:4], samples["rois"]))
-        rcnn_cls, rcnn_bbox = rcnn_loss(class_logits, box_deltas, samples, self.num_classes)
-        return dict(zip(LOSS_NAMES, (rpn_cls, rpn_bbox, rcnn_cls, rcnn_bbox)))
+        rcnn_cls, rcnn_bbox = rcnn_loss(
+            class_logits,
+            box_deltas,
+            samples,
+            self.num_classes,
+            smooth_l1_beta=self.rcnn_smooth_l1_beta,
+        )
+        return {"rcnn_cls": rcnn_cls, "rcnn_bbox": rcnn_bbox}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if y is None:
@@ -281,7 +323,7 @@ class FasterRCNN(keras.Model):
         if not isinstance(y_pred, dict) or "rpn_scores" not in y_pred:
             y_pred = self._first_stage(x, training=False)
         losses = self.detection_losses(y_pred, y)
-        for tracker, name in zip(self.loss_trackers, LOSS_NAMES):
+        for tracker, name in zip(self.loss_trackers, self.loss_names):
             tracker.update_state(losses[name])
         total = ops.sum(ops.stack(list(losses.values())))
         for extra in self.losses:
@@ -309,6 +351,9 @@ class FasterRCNN(keras.Model):
             "seed": self.seed,
             "roi_window": self.roi_window,
             "roi_oversize": self.roi_oversize,
+            "train_max_proposals": self.train_max_proposals,
+            "rpn_smooth_l1_beta": self.rpn_smooth_l1_beta,
+            "rcnn_smooth_l1_beta": self.rcnn_smooth_l1_beta,
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -19,6 +19,7 @@ def detections_from_rois(
     iou_threshold=0.5,
     max_detections=100,
     pre_nms_top_k=5000,
+    stds=RCNN_STDS,
 ):
     """Padded detections from the box head's outputs (mmdetection v2's `multiclass_nms`).
 
@@ -30,7 +31,7 @@ def detections_from_rois(
 
     Args:
         class_logits: `(B, R, K + 1)`, background last.
-        box_deltas: `(B, R, 4K)`.
+        box_deltas: `(B, R, 4K)`, or `(B, R, 4)` shared by the classes (class-agnostic).
         rois: `(B, R, 4)` the proposals they were pooled from.
         roi_valid: `(B, R)` bool.
         image_shape: `(B, 2)` `(height, width)` to clip to.
@@ -38,6 +39,7 @@ def detections_from_rois(
         iou_threshold: the per-class NMS threshold.
         max_detections: detections per image.
         pre_nms_top_k: candidates per image entering NMS, or None for all.
+        stds: the box coder's stds of the deltas.
 
     Returns:
         A dict: `"boxes"` `(B, max_detections, 4)` xyxy, `"scores"` `(B, max_detections)`,
@@ -47,8 +49,10 @@ def detections_from_rois(
     batch, count = ops.shape(class_logits)[0], ops.shape(class_logits)[1]
     num_classes = class_logits.shape[-1] - 1
     probabilities = ops.softmax(ops.cast(class_logits, "float32"), axis=-1)[..., :num_classes]
-    deltas = ops.reshape(ops.cast(box_deltas, "float32"), (batch, count, num_classes, 4))
-    boxes = decode_boxes(ops.cast(rois, "float32")[:, :, None, :], deltas, RCNN_STDS)
+    per_class = 1 if box_deltas.shape[-1] == 4 else num_classes
+    deltas = ops.reshape(ops.cast(box_deltas, "float32"), (batch, count, per_class, 4))
+    boxes = decode_boxes(ops.cast(rois, "float32")[:, :, None, :], deltas, stds)
+    boxes = ops.broadcast_to(boxes, (batch, count, num_classes, 4))
     boxes = clip_boxes(ops.reshape(boxes, (batch, -1, 4)), image_shape)
     keep = ops.logical_and(probabilities > score_threshold, ops.cast(roi_valid, "bool")[..., None])
     scores = ops.reshape(ops.where(keep, probabilities, float("-inf")), (batch, -1))

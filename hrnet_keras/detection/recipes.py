@@ -1,6 +1,6 @@
-"""The detection recipes' common parts: Faster R-CNN trained on COCO as mmdetection trains the
-paper's detectors, and the tiny setting that memorises a few photos on a CPU. A recipe file
-calls one with what is its own (width, schedule; data files and classes).
+"""The detection recipes' common parts: Faster R-CNN and Cascade R-CNN trained on COCO as
+mmdetection trains the paper's detectors, and the tiny setting that memorises a few photos on a
+CPU. A recipe file calls one with what is its own (width, schedule; data files and classes).
 
 Not imported by `hrnet_keras.detection` itself: the presets table it reads imports that
 package.
@@ -11,7 +11,7 @@ from hrnet_keras.models.presets import DETECTION
 from hrnet_keras.training.recipe import OptimizerConfig, Recipe, RuntimeConfig
 
 # Epochs and the epochs after which the rate drops tenfold (mmdetection's `lr_config.step`).
-SCHEDULES = {"1x": (12, (8, 11)), "2x": (24, (16, 22))}
+SCHEDULES = {"1x": (12, (8, 11)), "2x": (24, (16, 22)), "20e": (20, (16, 19))}
 
 
 def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_weights=None):
@@ -34,7 +34,7 @@ def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_
 
     Args:
         width: HRNet width (18, 32, 40, 48).
-        schedule: `"1x"` (12 epochs) or `"2x"` (24 epochs).
+        schedule: `"1x"` (12 epochs), `"2x"` (24 epochs) or `"20e"` (20 epochs).
         backbone: `model.backbone`, for a `faster_rcnn` builder that takes another
             backbone; None is HRNetV2p.
         backbone_weights: the ImageNet classifier's weights for the backbone; None names
@@ -55,6 +55,33 @@ def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_
     >>> recipe.model.backbone_weights, recipe.optimizer.global_clipnorm
     ('hrnetv2_w18_imagenet.keras', 35.0)
     """
+    return _coco_recipe("faster_rcnn", width, schedule, backbone, backbone_weights)
+
+
+def coco_cascade_rcnn_recipe(width=32, *, schedule="20e", backbone=None, backbone_weights=None):
+    """Cascade R-CNN with an HRNetV2p backbone on COCO 2017, mmdetection's
+    `cascade_rcnn_hrnetv2p_w{18,32,40}_20e`.
+
+    Faster R-CNN's setting (`coco_faster_rcnn_recipe`: data, SGD, warm-up, clipping, frozen
+    batch-norm statistics) over 20 epochs, the rate x0.1 after epochs 16 and 19; the model
+    is `cascade_rcnn` (three stages, 2000 training proposals, smooth L1 box losses).
+
+    Args:
+        width, backbone, backbone_weights: as `coco_faster_rcnn_recipe`.
+        schedule: `"20e"` (mmdetection's cascade schedule), or `"1x"` / `"2x"`.
+
+    Returns:
+        A `Recipe`.
+
+    Example:
+    >>> recipe = coco_cascade_rcnn_recipe(18)
+    >>> recipe.model.builder, recipe.runtime.epochs, recipe.optimizer.boundaries
+    ('cascade_rcnn', 20, (16, 19))
+    """
+    return _coco_recipe("cascade_rcnn", width, schedule, backbone, backbone_weights)
+
+
+def _coco_recipe(builder, width, schedule, backbone, backbone_weights):
     if schedule not in SCHEDULES:
         raise ValueError(
             f"`schedule` must be one of {sorted(SCHEDULES)}. Received: schedule={schedule!r}"
@@ -66,7 +93,7 @@ def coco_faster_rcnn_recipe(width=32, *, schedule="1x", backbone=None, backbone_
     return Recipe(
         task=DetectionConfig(layout="coco2017"),
         model=DETECTION.model_config(
-            builder="faster_rcnn",
+            builder=builder,
             width=width,
             num_classes=80,
             backbone=backbone,

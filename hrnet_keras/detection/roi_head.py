@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from hrnet_keras.detection.assigner import max_iou_assign
-from hrnet_keras.detection.box_coder import encode_boxes
+from hrnet_keras.detection.box_coder import encode_boxes, smooth_l1
 from hrnet_keras.detection.roi_align import DEFAULT_WINDOW, MultiLevelRoIAlign
 from hrnet_keras.detection.sampler import random_sample
 
@@ -20,8 +20,10 @@ class RoIBoxHead(keras.layers.Layer):
     """Shared2FC box head: RoIAlign, flatten, fc + ReLU twice, then `fc_cls` and `fc_reg`.
 
     `fc_cls` has `num_classes + 1` outputs with the background LAST (mmdetection's order);
-    `fc_reg` has `4 * num_classes` class-specific deltas, class `k` in `4k .. 4k + 3`. The
-    pooled features flatten in `(height, width, channels)` order.
+    `fc_reg` has `4 * num_classes` class-specific deltas, class `k` in `4k .. 4k + 3`, or 4
+    deltas shared by every class with `class_agnostic` (mmdetection's `reg_class_agnostic`,
+    as Cascade R-CNN's stages have it). The pooled features flatten in `(height, width,
+    channels)` order.
 
     Args:
         num_classes: object classes, background excluded.
@@ -34,13 +36,15 @@ class RoIBoxHead(keras.layers.Layer):
         roi_window: RoIAlign's static window `(short, long)` in feature cells (`roi_align`).
         roi_oversize: how RoIAlign pools RoIs larger than the window: `"auto"` (exactly,
             except under XLA), `"exact"` or `"approximate"` (see `MultiLevelRoIAlign`).
+        class_agnostic: one set of 4 deltas for all classes instead of one per class.
 
     Call arguments:
         features: a list of `(B, H_l, W_l, C)` levels, one per stride.
         rois: `(B, R, 4)` xyxy boxes in input pixels.
 
     Returns:
-        `(class_logits, box_deltas)`: `(B, R, num_classes + 1)` and `(B, R, 4 * num_classes)`.
+        `(class_logits, box_deltas)`: `(B, R, num_classes + 1)` and `(B, R, 4 * num_classes)`
+        (`(B, R, 4)` with `class_agnostic`).
     """
 
     def __init__(
@@ -55,10 +59,12 @@ class RoIBoxHead(keras.layers.Layer):
         aligned=True,
         roi_window=DEFAULT_WINDOW,
         roi_oversize="auto",
+        class_agnostic=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.num_classes = num_classes
+        self.class_agnostic = bool(class_agnostic)
         self.roi_size = roi_size
         self.strides = tuple(strides)
         self.finest_scale = finest_scale
@@ -86,7 +92,7 @@ class RoIBoxHead(keras.layers.Layer):
             name="fc_cls",
         )
         self.fc_reg = keras.layers.Dense(
-            4 * num_classes,
+            4 if self.class_agnostic else 4 * num_classes,
             kernel_initializer=keras.initializers.RandomNormal(stddev=0.001),
             name="fc_reg",
         )
@@ -120,6 +126,7 @@ class RoIBoxHead(keras.layers.Layer):
             "aligned": self.aligned,
             "roi_window": self.roi_window,
             "roi_oversize": self.roi_oversize,
+            "class_agnostic": self.class_agnostic,
         }
 
 
@@ -133,6 +140,7 @@ def sample_rois(
     num_samples=512,
     positive_fraction=0.25,
     iou_threshold=0.5,
+    stds=RCNN_STDS,
 ):
     """The RoIs that train the box head, with their class and box targets.
 
@@ -149,11 +157,13 @@ def sample_rois(
         seed: a `keras.random.SeedGenerator` for the sampler.
         num_samples, positive_fraction: the sampler's settings.
         iou_threshold: positive from, negative below this IoU.
+        stds: the box coder's stds of the targets.
 
     Returns:
         A dict of `(B, num_samples)` tensors: `"rois"` `(..., 4)`, `"labels"` int32 (the
-        background for negatives and padding), `"box_targets"` `(..., 4)` deltas with the
-        R-CNN stds, `"positive"` and `"valid"` bool.
+        background for negatives and padding), `"box_targets"` `(..., 4)` deltas with
+        `stds`, `"positive"`, `"valid"` and `"from_ground_truth"` bool (the sampled
+        ground-truth boxes, which Cascade R-CNN drops when it refines the RoIs).
     """
     gt_boxes = ops.cast(targets["boxes"], "float32")
     gt_labels = ops.cast(targets["labels"], "int32")
@@ -180,17 +190,18 @@ def sample_rois(
     positive = sample["positive"]
     roi_labels = ops.where(positive, ops.take_along_axis(gt_labels, gt_index, axis=1), num_classes)
     matched_boxes = ops.take_along_axis(gt_boxes, gt_index[..., None], axis=1)
-    box_targets = ops.where(positive[..., None], encode_boxes(rois, matched_boxes, RCNN_STDS), 0.0)
+    box_targets = ops.where(positive[..., None], encode_boxes(rois, matched_boxes, stds), 0.0)
     return {
         "rois": rois,
         "labels": roi_labels,
         "box_targets": ops.stop_gradient(box_targets),
         "positive": positive,
         "valid": sample["valid"],
+        "from_ground_truth": ops.logical_and(sample["valid"], index < ops.shape(gt_boxes)[1]),
     }
 
 
-def rcnn_loss(class_logits, box_deltas, samples, num_classes):
+def rcnn_loss(class_logits, box_deltas, samples, num_classes, *, smooth_l1_beta=0.0):
     """Softmax cross-entropy over the sampled RoIs and L1 over the positives' class deltas.
 
     Both are divided by the number of sampled RoIs of the batch (mmdetection v2's
@@ -198,9 +209,10 @@ def rcnn_loss(class_logits, box_deltas, samples, num_classes):
 
     Args:
         class_logits: `(B, R, num_classes + 1)`.
-        box_deltas: `(B, R, 4 * num_classes)`.
+        box_deltas: `(B, R, 4 * num_classes)`, or `(B, R, 4)` class-agnostic deltas.
         samples: `sample_rois`' dict.
         num_classes: object classes.
+        smooth_l1_beta: the box loss is smooth L1 with this `beta` (`smooth_l1`); 0 is L1.
 
     Returns:
         `(classification_loss, box_loss)`, scalars.
@@ -210,11 +222,19 @@ def rcnn_loss(class_logits, box_deltas, samples, num_classes):
     labels = samples["labels"]
     cross_entropy = ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
     classification = ops.sum(cross_entropy * weight) / count
+    picked = class_deltas(box_deltas, labels, num_classes)
+    positive = samples["positive"][..., None]
+    difference = smooth_l1(picked - samples["box_targets"], smooth_l1_beta)
+    box = ops.sum(ops.where(positive, difference, 0.0)) / count
+    return classification, box
+
+
+def class_deltas(box_deltas, labels, num_classes):
+    """The 4 deltas of each RoI's class: `(B, R, 4)` from `(B, R, 4 * num_classes)`
+    (labels clipped to the object classes), or class-agnostic `(B, R, 4)` as they are."""
+    if box_deltas.shape[-1] == 4:
+        return box_deltas
     batch, rois = ops.shape(box_deltas)[0], ops.shape(box_deltas)[1]
     deltas = ops.reshape(box_deltas, (batch, rois, num_classes, 4))
     label_index = ops.clip(labels, 0, num_classes - 1)[..., None, None]
-    picked = ops.take_along_axis(deltas, label_index, axis=2)[:, :, 0, :]
-    positive = samples["positive"][..., None]
-    difference = ops.abs(picked - samples["box_targets"])
-    box = ops.sum(ops.where(positive, difference, 0.0)) / count
-    return classification, box
+    return ops.take_along_axis(deltas, label_index, axis=2)[:, :, 0, :]

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from hrnet_keras.detection.assigner import max_iou_assign
-from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
+from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes, smooth_l1
 from hrnet_keras.detection.nms import batched_nms
 from hrnet_keras.detection.sampler import random_sample, top_k_padded
 
@@ -147,6 +147,7 @@ def rpn_loss(
     pos_iou_thr=0.7,
     neg_iou_thr=0.3,
     min_pos_iou=0.3,
+    smooth_l1_beta=0.0,
 ):
     """The RPN's classification (sigmoid BCE) and box (L1) losses over sampled anchors.
 
@@ -163,6 +164,7 @@ def rpn_loss(
         seed: a `keras.random.SeedGenerator` for the sampler.
         num_samples, positive_fraction: the sampler's settings.
         pos_iou_thr, neg_iou_thr, min_pos_iou: the assigner's settings.
+        smooth_l1_beta: the box loss is smooth L1 with this `beta` (`smooth_l1`); 0 is L1.
 
     Returns:
         `(classification_loss, box_loss)`, scalars.
@@ -196,5 +198,6 @@ def rpn_loss(
     on = positive[..., None] > 0
     target_deltas = ops.stop_gradient(ops.where(on, target_deltas, 0.0))
     sampled_deltas = ops.take_along_axis(predicted, index[..., None], axis=1)
-    box = ops.sum(ops.where(on, ops.abs(sampled_deltas - target_deltas), 0.0)) / count
+    difference = smooth_l1(sampled_deltas - target_deltas, smooth_l1_beta)
+    box = ops.sum(ops.where(on, difference, 0.0)) / count
     return classification, box

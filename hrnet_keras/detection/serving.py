@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from hrnet_keras.detection.pipeline import resize_image, to_canvas
+from hrnet_keras.export.serving_inputs import IMAGES_SPEC, check_uint8_images, map_images
 
 OUTPUT_NAMES = ("boxes", "scores", "labels", "num_detections")
 
@@ -84,6 +85,7 @@ class DetectionServing(keras.Model):
             raise ValueError(
                 f"The served detector takes uint8 RGB images. Received: dtype={images.dtype.name}"
             )
+        images = check_uint8_images(images)
         batch = tf.shape(images)[0]
         resized, size, scale = resize_image(images, self.data_config)
         canvas = to_canvas(resized, self.data_config)
@@ -94,20 +96,19 @@ class DetectionServing(keras.Model):
             tf.broadcast_to(tf.shape(images)[1:3][None, :], [batch, 2]),
         )
 
-    @tf.function(input_signature=[tf.TensorSpec((None,), tf.string, name="images")])
+    @tf.function(input_signature=[IMAGES_SPEC])
     def serve_bytes(self, images):
         """Encoded photos (JPEG, PNG, BMP, GIF; any sizes) in, `call`'s outputs out, the
-        boxes in each photo's own pixels."""
+        boxes in each photo's own pixels; decoded and checked by
+        `hrnet_keras.export.serving_inputs`."""
         config = self.data_config
         canvas_h, canvas_w = config.canvas
 
-        def prepare(encoded):
-            image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
-            image.set_shape([None, None, 3])
+        def prepare(image):
             resized, size, scale = resize_image(image, config)
             return to_canvas(resized, config), tf.stack(size), tf.stack(scale), tf.shape(image)[:2]
 
-        canvas, size, scale, original = tf.map_fn(
+        canvas, size, scale, original = map_images(
             prepare,
             images,
             fn_output_signature=(

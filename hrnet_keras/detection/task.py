@@ -21,6 +21,8 @@ from hrnet_keras.models.weights import load_weights
 from hrnet_keras.training.task import Task
 from hrnet_keras.utils.atomic import atomic_path
 
+# The builders of the detectors this task trains (`hrnet_keras.models`).
+DETECTOR_BUILDERS = ("faster_rcnn", "cascade_rcnn")
 # What `evaluate` returns: COCO's box AP (mmdetection's `bbox_mAP*`), in [0, 1].
 BOX_METRICS = (
     "bbox_AP",
@@ -33,7 +35,8 @@ BOX_METRICS = (
 
 
 class DetectionTask(Task):
-    """Object detection with Faster R-CNN (`recipe.task` is a `DetectionConfig`).
+    """Object detection with Faster R-CNN or Cascade R-CNN (`recipe.task` is a
+    `DetectionConfig`).
 
     The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None. It
     exports to SavedModel only: the served graph's resizing computes mmcv's sizes in float64
@@ -82,9 +85,10 @@ class DetectionTask(Task):
 
     def build_model(self):
         model = self.recipe.model
-        if model.builder != "faster_rcnn":
+        if model.builder not in DETECTOR_BUILDERS:
             raise ValueError(
-                f"Detection trains `faster_rcnn` models. Received: builder={model.builder!r}"
+                f"Detection trains {' or '.join(f'`{b}`' for b in DETECTOR_BUILDERS)} models. "
+                f"Received: builder={model.builder!r}"
             )
         detector = model.build(
             num_classes=self.config.num_classes,
@@ -204,6 +208,10 @@ class DetectionTask(Task):
                     picture.save(partial, format="PNG")
             written.append(target)
         return written
+
+    def label_names(self):
+        """The recipe's class names, in the order of the served `labels`."""
+        return tuple(self.config.class_names)
 
     def serving_model(self, model, **options):
         """uint8 RGB photos of any size in (also encoded files: `serve_bytes`); boxes in

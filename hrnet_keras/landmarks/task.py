@@ -242,6 +242,13 @@ class LandmarkTask(Task):
         for batch in crops.take(steps):
             yield np.clip(np.round(batch["crop"].numpy()), 0, 255).astype(np.uint8)
 
+    def serving_signatures(self, model):
+        """`serving_default` (face crops to crop pixels) and `serving_bytes` (photos and face
+        boxes to photo pixels), `hrnet_keras.landmarks.serving.landmark_signatures`."""
+        from hrnet_keras.landmarks.serving import landmark_signatures
+
+        return landmark_signatures(model, self.options, decoder=self.config.decoder)
+
     def serving_model(self, model, *, heatmaps=False, **options):
         """uint8 RGB crops (the face box x1.25, 256x256) in; `{"landmarks"}` in crop pixels out
         (and `"heatmaps"` with `heatmaps=True`)."""

@@ -14,7 +14,8 @@ def _static_shape(tensor):
     return shape
 
 
-def _op_multiply_adds(op):
+def op_multiply_adds(op):
+    """Multiply-adds of one graph op (convolutions and matrix products; 0 for others)."""
     if op.type in ("Conv2D", "DepthwiseConv2dNative"):
         out = _static_shape(op.outputs[0])
         kh, kw, cin, cout = _static_shape(op.inputs[1])
@@ -28,6 +29,23 @@ def _op_multiply_adds(op):
         inner = a[-2] if transpose_a else a[-1]
         return int(np.prod(out)) * inner
     return 0
+
+
+def graph_ops(graph):
+    """Every op of `graph` and of the functions it calls (while/cond bodies, nested calls)."""
+    graphs, seen = [graph], set()
+    while graphs:
+        g = graphs.pop()
+        for op in g.get_operations():
+            yield op
+            for attr in ("f", "then_branch", "else_branch", "body", "cond"):
+                try:
+                    name = op.get_attr(attr).name
+                except (ValueError, AttributeError):
+                    continue
+                if name not in seen and name in g._functions:
+                    seen.add(name)
+                    graphs.append(g._functions[name].graph)
 
 
 def multiply_adds(model, input_shape, batch_size=1):
@@ -54,19 +72,4 @@ def multiply_adds(model, input_shape, batch_size=1):
     """
     spec = tf.TensorSpec((batch_size, *input_shape), tf.float32)
     graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
-    total = 0
-    graphs = [graph]
-    seen = set()
-    while graphs:
-        g = graphs.pop()
-        for op in g.get_operations():
-            total += _op_multiply_adds(op)
-            for attr in ("f", "then_branch", "else_branch", "body", "cond"):
-                try:
-                    name = op.get_attr(attr).name
-                except (ValueError, AttributeError):
-                    continue
-                if name not in seen and name in g._functions:
-                    seen.add(name)
-                    graphs.append(g._functions[name].graph)
-    return total
+    return sum(op_multiply_adds(op) for op in graph_ops(graph))

@@ -67,6 +67,49 @@ def faster_rcnn(
     >>> faster_rcnn(backbone="resnet50", num_classes=3, channels=16, fc_channels=32).name
     'faster_rcnn_resnet50_fpn'
     """
+    return two_stage_detector(
+        FasterRCNN,
+        "faster_rcnn",
+        width,
+        num_classes,
+        backbone=backbone,
+        frozen_stages=frozen_stages,
+        input_shape=input_shape,
+        weights=weights,
+        channels=channels,
+        upsample=upsample,
+        align_corners=align_corners,
+        bn_momentum=bn_momentum,
+        bn_epsilon=bn_epsilon,
+        sync_bn=sync_bn,
+        norm_eval=norm_eval,
+        name=name,
+        **detector_kwargs,
+    )
+
+
+def two_stage_detector(
+    detector_class,
+    prefix,
+    width,
+    num_classes,
+    *,
+    backbone,
+    frozen_stages,
+    input_shape,
+    weights,
+    channels,
+    upsample,
+    align_corners,
+    bn_momentum,
+    bn_epsilon,
+    sync_bn,
+    norm_eval,
+    name,
+    **detector_kwargs,
+):
+    """A `FasterRCNN` (or subclass) `detector_class` on the neck `faster_rcnn` documents,
+    named `{prefix}_{neck name}` unless `name` is given, `weights` loaded."""
     check_num_classes(num_classes, allow_none=False)
     if backbone not in BACKBONES:
         raise ValueError(f"`backbone` must be one of {BACKBONES}. Received: backbone={backbone!r}")
@@ -92,11 +135,11 @@ def faster_rcnn(
             frozen_stages=1 if frozen_stages is None else frozen_stages,
             **options,
         )
-    model = FasterRCNN(
+    model = detector_class(
         neck,
         num_classes,
         norm_eval=norm_eval,
-        name=name or f"faster_rcnn_{neck.name}",
+        name=name or f"{prefix}_{neck.name}",
         **detector_kwargs,
     )
     if backbone != "hrnetv2p":

@@ -20,6 +20,7 @@ import math
 # Until the shared data layer holds them, the ImageNet statistics live with the segmentation
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.models.cascade_rcnn import cascade_rcnn
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.faster_rcnn import faster_rcnn
 from hrnet_keras.models.fpn import resnet_fpn
@@ -42,10 +43,11 @@ BUILDERS = {
     "hrnetv2p": hrnetv2p,
     "hrnet_classifier": hrnet_classifier,
     "faster_rcnn": faster_rcnn,
+    "cascade_rcnn": cascade_rcnn,
 }
 # The builders whose model has a separate backbone: `ModelConfig.backbone` and
 # `ModelConfig.backbone_weights` apply to them.
-BACKBONE_BUILDERS = frozenset({"faster_rcnn"})
+BACKBONE_BUILDERS = frozenset({"faster_rcnn", "cascade_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Family:
 
     Attributes:
         name: `"classification"`, `"segmentation"`, `"face"`, `"detection"` (backbone and
-            neck) or `"detector"` (the whole Faster R-CNN).
+            neck), `"detector"` (the whole Faster R-CNN) or `"cascade detector"` (the whole
+            Cascade R-CNN).
         builder: the `hrnet_keras.models` builder of its models.
         options: the `HRNetOptions` its checkpoints were trained with (upsample,
             align_corners, bn_momentum, bn_epsilon).
@@ -132,7 +135,14 @@ DETECTOR = Family(
     kind="faster_rcnn",
     source="open-mmlab/mmdetection (configs/hrnet), the whole Faster R-CNN",
 )
-FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR)
+CASCADE_DETECTOR = Family(
+    "cascade detector",
+    cascade_rcnn,
+    DETECTION_DEFAULTS,
+    kind="cascade_rcnn",
+    source="open-mmlab/mmdetection (configs/hrnet), the whole Cascade R-CNN",
+)
+FAMILIES = (CLASSIFICATION, SEGMENTATION, FACE, DETECTION, DETECTOR, CASCADE_DETECTOR)
 # The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
 # and nearest top-down upsampling: the options of its HRNet detectors. Its checkpoints port
 # through `hrnet_keras.convert.resnet`, not a `hrnet-keras convert` kind, hence outside
@@ -287,6 +297,19 @@ def _faster_rcnn(width, schedule, box_ap, stamp):
     )
 
 
+def _cascade_rcnn(width, box_ap, stamp):
+    name = f"cascade_rcnn_hrnetv2p_w{width}_20e_coco"
+    return Preset(
+        name,
+        CASCADE_DETECTOR,
+        width,
+        80,
+        (800, 1216),
+        checkpoint=f"{name}_{stamp}.pth",
+        note=f"COCO Cascade R-CNN, 20 epochs, box AP {box_ap}",
+    )
+
+
 _SMALL_CS = "hrnet_w18_small_v{}_cityscapes_cls19_1024x2048_trainset.pth"
 _MMDET = "faster_rcnn_hrnetv2p_w{}_1x_coco_{}.pth"
 
@@ -357,6 +380,9 @@ PRESETS = (
     _faster_rcnn(32, "2x", 41.4, "20200529_015927-976a9c15"),
     _faster_rcnn(40, "1x", 41.2, "20200210-95c1f5ce"),
     _faster_rcnn(40, "2x", 42.1, "20200512_161033-0f236ef4"),
+    _cascade_rcnn(18, 41.2, "20200210-434be9d7"),
+    _cascade_rcnn(32, 43.3, "20200208-928455a4"),
+    _cascade_rcnn(40, 43.8, "20200512_161112-75e47b04"),
     Preset(
         "resnet50_fpn",
         RESNET_DETECTION,

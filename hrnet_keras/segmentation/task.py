@@ -205,3 +205,23 @@ class SegmentationTask(Task):
             [logits, images]
         )
         return keras.Model(images, logits, name=f"{model.name}_serving")
+
+    def serving_signatures(self, model, *, probabilities=False):
+        """`serving_default` (uint8 images to logits) and `serving_bytes` (encoded photos to
+        class maps at their own sizes), `hrnet_keras.segmentation.serving`."""
+        from hrnet_keras.segmentation.serving import segmentation_signatures
+
+        return segmentation_signatures(
+            self.serving_model(model),
+            model,
+            self.config,
+            labels=self.label_names(),
+            probabilities=probabilities,
+        )
+
+    def label_names(self):
+        """The class names of a split read by this task (they come with the data), or None."""
+        for files in self._files.values():
+            if len(files.class_names) == self.config.num_classes:
+                return tuple(files.class_names)
+        return None

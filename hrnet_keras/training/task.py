@@ -7,7 +7,8 @@ A task (segmentation, landmarks, ...) is a `Task` subclass plus a config datacla
 - the trainer (`hrnet_keras.training.trainer`): `prepare` (first), `build_model`,
   `build_loss`, `build_metrics`, `build_callbacks`, `build_dataset`, `num_train_examples`,
   `run_files`, `evaluate`, `predict` (after `check_predict_options`);
-- the exporters (`hrnet_keras.export`, `hrnet-keras export`): `serving_model`,
+- the exporters (`hrnet_keras.export`, `hrnet-keras export`): `serving_signatures` (the
+  SavedModel's signatures; by default made from `serving_model`), `serving_model` (TFLite),
   `calibration_data` and `float_layers` (int8 TFLite).
 
 `build_model`, `build_dataset`, `build_loss` and `evaluate` are required. The rest have
@@ -171,6 +172,24 @@ class Task(abc.ABC):
         """
         self.reject_options("serving_model", options)
         return model
+
+    def serving_signatures(self, model):
+        """What an exported SavedModel serves: a `hrnet_keras.export.signatures.ServingSignatures`
+        (named signatures, the Keras objects whose variables they use, the label map).
+
+        Default: `serving_model(model)` as `serving_default` on uint8 `images`, plus
+        `serving_bytes` on encoded files when the serving model has a `serve_bytes` method
+        (`hrnet_keras.export.signatures.from_serving_model`). A task overrides it to serve
+        more signatures or other inputs (a face box with the landmarks' photo).
+        """
+        from hrnet_keras.export.signatures import from_serving_model
+
+        return from_serving_model(self.serving_model(model), labels=self.label_names())
+
+    def label_names(self):
+        """Class names in class order, written as a served model's label map; None if the
+        task has none."""
+        return None
 
     def calibration_data(self, data_dir, steps=200):
         """Optional: `steps` input batches of `serving_model`'s input (dtype and shape) from

@@ -66,6 +66,9 @@ USAGE_ERRORS = [
     ("export", [WFLW, "--weights", W, "--out", "x", "--quantize", "int8"], "pass --data-dir"),
     ("export", [WFLW, "--out", "x"], "Give --weights FILE (or --model-dir RUN)"),
     ("export", [WFLW, "--weights", W, "--out", "x", "--format", "onnx"], "invalid choice"),
+    ("export", [WFLW, "--weights", W, "--out", "x", "--version", "2"], "savedmodel export"),
+    ("serving-config", ["{tmp}/nowhere"], "DIR must be a folder of model folders"),
+    ("serving-config", ["{tmp}"], "No model folder (NAME/<version>/saved_model.pb)"),
 ]
 
 

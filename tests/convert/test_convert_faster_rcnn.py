@@ -206,8 +206,11 @@ def test_head_layouts_are_recognised(state):
     assert checkpoint.layout == "faster_rcnn"
     assert checkpoint.ignored == ["roi_head.mask_head.conv_logits.weight"]
     assert set(checkpoint.tensors) >= HEAD_KEYS
-    # Cascade R-CNN: one box head per stage, not a Faster R-CNN: backbone and neck convert.
+    # One box head per stage: mmdetection 2.x's Cascade R-CNN converts whole; a cascade in
+    # 1.x's layout (no `roi_head.`) is not built here: its backbone and neck convert.
     staged = {k.replace("bbox_head.", "bbox_head.0."): v for k, v in state.items()}
+    assert canonicalize(staged).layout == "cascade_rcnn"
+    staged = {k.replace("roi_head.", ""): v for k, v in staged.items()}
     checkpoint = canonicalize(staged)
     assert checkpoint.layout == "detection" and len(checkpoint.ignored) == len(HEAD_KEYS)
     both = {**state, "bbox_head.fc_cls.weight": state["roi_head.bbox_head.fc_cls.weight"]}

@@ -111,7 +111,9 @@ def test_train_evaluate_predict_export_a_run(shared_data, tmp_path, capsys, monk
     saved = tmp_path / "savedmodel"
     argv = ["export", "--model-dir", str(run), "--format", "savedmodel", "--out", str(saved)]
     assert main(argv) == 0
-    signatures = tf.saved_model.load(str(saved)).signatures
+    # A TF Serving model folder: the export is its version 1.
+    assert capsys.readouterr().out.split() == [str(saved / "1")]
+    signatures = tf.saved_model.load(str(saved / "1")).signatures
     assert sorted(signatures) == ["serving_bytes", "serving_default"]
     served = signatures["serving_bytes"](images=tf.constant([photo.read_bytes()]))
     assert served["boxes"].shape == (1, 100, 4)

@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     photos = [open(path, "rb").read() for path in sys.argv[2:]]
     results = {"bytes": signatures["serving_bytes"](images=tf.constant(photos))}
     for i, photo in enumerate(photos):
-        image = tf.io.decode_jpeg(photo, channels=3)[None]
+        image = tf.io.decode_jpeg(photo, channels=3, dct_method="INTEGER_ACCURATE")[None]
         results[f"uint8_{i}"] = signatures["serving_default"](images=image)
     assert not any(name.startswith("hrnet_keras") for name in sys.modules)
     print(json.dumps({key: {k: v.numpy().tolist() for k, v in outputs.items()}
@@ -79,8 +79,10 @@ def test_savedmodel_serves_photos_and_files_without_hrnet_keras(shared_data, tmp
 
     serving = task.serving_model(model)
     for i, photo in enumerate(photos):
-        # TensorFlow's JPEG decoder, as the served graph's (PIL's rounds differently).
-        image = tf.io.decode_jpeg(pathlib.Path(photo).read_bytes(), channels=3).numpy()
+        # The served graph decodes JPEGs with the accurate integer DCT.
+        image = tf.io.decode_jpeg(
+            pathlib.Path(photo).read_bytes(), channels=3, dct_method="INTEGER_ACCURATE"
+        ).numpy()
         height, width = read_image(photo).shape[:2]
         files = {k: np.asarray(v)[i] for k, v in served["bytes"].items()}
         one = {k: np.asarray(v)[0] for k, v in served[f"uint8_{i}"].items()}

@@ -12,6 +12,7 @@ from hrnet_keras.convert import KIND_DEFAULTS
 from hrnet_keras.models import HRNetBackbone, hrnet_classifier, hrnetv1, hrnetv1h, hrnetv2, hrnetv2p
 from hrnet_keras.models.options import KEYWORDS, TRAINING_KEYWORDS, HRNetOptions
 from hrnet_keras.models.presets import (
+    CASCADE_DETECTOR,
     CLASSIFICATION,
     DETECTION,
     DETECTOR,
@@ -35,6 +36,7 @@ TORCH_MOMENTUM = {
     "face": 0.01,
     "detection": 0.1,
     "detector": 0.1,
+    "cascade detector": 0.1,
 }
 UPSAMPLE = {
     "classification": "nearest",
@@ -42,6 +44,7 @@ UPSAMPLE = {
     "face": "bilinear",
     "detection": "nearest",
     "detector": "nearest",
+    "cascade detector": "nearest",
 }
 
 # Every name `hrnet-keras models` printed before the table had its own module.
@@ -108,6 +111,7 @@ def test_every_other_copy_reads_the_table():
         "landmarker": FACE.keywords(),
         "hrnetv2p": DETECTION.keywords(),
         "faster_rcnn": DETECTOR.keywords(),
+        "cascade_rcnn": CASCADE_DETECTOR.keywords(),
         "backbone": CLASSIFICATION.keywords(),
     } == KIND_DEFAULTS
 
@@ -117,7 +121,7 @@ def test_every_other_copy_reads_the_table():
 def test_a_built_preset_carries_its_family_options(family):
     entry = [p for p in PRESETS if p.family is family][-1]
     model = entry.build(width=4, input_shape=SMALL)
-    if family is DETECTOR:  # the detector's HRNet is its backbone
+    if family in (DETECTOR, CASCADE_DETECTOR):  # the detector's HRNet is its backbone
         assert model.num_classes == entry.num_classes
         model = model.backbone
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
@@ -126,7 +130,7 @@ def test_a_built_preset_carries_its_family_options(family):
     }
     up = model.get_layer("stage2_module0_fuse_1_to_0_up")
     assert up.interpolation == family.options.upsample
-    if entry.num_classes is not None and family is not DETECTOR:
+    if entry.num_classes is not None and family not in (DETECTOR, CASCADE_DETECTOR):
         assert model.output.shape[-1] == entry.num_classes
 
 
@@ -135,6 +139,7 @@ def test_names_are_unique_and_the_former_ones_remain():
     assert len(set(names)) == len(names)
     assert set(FORMER_NAMES) <= set(names)
     assert set(FASTER_RCNN_NAMES) <= set(names)
+    assert {f"cascade_rcnn_hrnetv2p_w{w}_20e_coco" for w in (18, 32, 40)} <= set(names)
     for name in ("hrnetv2_w48_pascal_context_59", "hrnetv2_w48_lip", "hrnetv2_w18_aflw"):
         assert name in names
     with pytest.raises(ValueError, match="Received: name='hrnet_w7_c'"):

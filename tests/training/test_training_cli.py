@@ -1,5 +1,6 @@
 """The train, evaluate, predict and demo commands, in-process."""
 
+import importlib.util
 import json
 import os
 
@@ -87,6 +88,15 @@ def test_demo_trains_evaluates_predicts_and_exports(tmp_path, capsys):
     out = capsys.readouterr().out
     for line in ("metrics:", "predictions:", "SavedModel:", "run folder:", "dataset:"):
         assert line in out
-    assert (tmp_path / "savedmodel" / "saved_model.pb").is_file()
+    serving = tmp_path / "serving"
+    assert (serving / "segmenter" / "1" / "saved_model.pb").is_file()
+    # It ends with a folder TF Serving serves as it is, and the command that serves it.
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith(f"docker run --rm -p 8500:8500 -p 8501:8501 -v {serving}:/models")
+    )
+    if importlib.util.find_spec("tensorflow_serving") is not None:
+        assert 'base_path: "/models/segmenter"' in (serving / "models.config").read_text()
     assert "mIoU" in json.loads((tmp_path / "metrics.json").read_text())
     assert len(os.listdir(tmp_path / "predictions")) == 8
