@@ -7,7 +7,13 @@ Example:
 (0.485, 0.456, 0.406)
 """
 
-from hrnet_keras.data.files import IMAGE_SUFFIXES, image_beside, list_images, require_file
+from hrnet_keras.data.files import (
+    IMAGE_SUFFIXES,
+    image_beside,
+    image_files,
+    list_images,
+    require_file,
+)
 from hrnet_keras.data.images import (
     load_image,
     load_pair,
@@ -33,6 +39,7 @@ __all__ = [
     "epoch_stream",
     "example_key",
     "image_beside",
+    "image_files",
     "list_images",
     "load_image",
     "load_pair",

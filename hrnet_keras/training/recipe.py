@@ -96,7 +96,8 @@ class OptimizerConfig:
             which is what PyTorch's `SGD(weight_decay=)` does (the paper's setting);
             `"decoupled"` shrinks weights by `lr * weight_decay` each step (AdamW-style).
         schedule: `"poly"` (lr * (1 - step / total) ** power, per iteration), `"step"`
-            (times `decay_rate` at each epoch in `boundaries`) or `"constant"`.
+            (times `decay_rate` at each epoch in `boundaries`), `"cosine"` (Keras'
+            `CosineDecay` to 0 over the run after the warm-up) or `"constant"`.
         warmup_steps: linear warm-up over that many steps.
         warmup_start: the warm-up's first rate, a fraction of `learning_rate` (0: from 0;
             mmdetection's `warmup_ratio`, 1/3 in its HRNet detection configs).

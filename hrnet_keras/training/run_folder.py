@@ -32,13 +32,16 @@ def _write_json(data, path):
             os.remove(tmp)
 
 
-def write_run_files(recipe, model_dir, data_dir):
-    """Writes `recipe.json` and `run.json` into `model_dir` (which exists)."""
+def write_run_files(recipe, model_dir, data_dir, task_files=None):
+    """Writes `recipe.json` and `run.json` into `model_dir` (which exists), and the task's
+    own files (`Task.run_files()`: `{name: JSON data}`)."""
     model_dir = os.fspath(model_dir)
     _write_json(recipe.to_dict(), os.path.join(model_dir, RECIPE_FILE))
     _write_json(
         {"data_dir": os.path.abspath(os.fspath(data_dir))}, os.path.join(model_dir, RUN_FILE)
     )
+    for name, data in (task_files or {}).items():
+        _write_json(data, os.path.join(model_dir, name))
 
 
 def _read_json(path):

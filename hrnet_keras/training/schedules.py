@@ -1,4 +1,5 @@
-"""Learning-rate schedules of the recipes: poly, step and constant, with a linear warm-up."""
+"""Learning-rate schedules of the recipes: poly, step, cosine and constant, with a linear
+warm-up."""
 
 import itertools
 
@@ -175,7 +176,7 @@ class ConstantSchedule(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-SCHEDULES = ("poly", "step", "constant")
+SCHEDULES = ("poly", "step", "cosine", "constant")
 
 
 def build_schedule(config, *, total_steps, steps_per_epoch):
@@ -210,6 +211,16 @@ def build_schedule(config, *, total_steps, steps_per_epoch):
             decay_rate=config.decay_rate,
             warmup_steps=config.warmup_steps,
             warmup_start=config.warmup_start,
+        )
+    if config.schedule == "cosine":
+        # Keras' own: from `warmup_start` times the rate up to the rate over the warm-up,
+        # then half a cosine down to 0.
+        warmup = config.warmup_steps
+        return keras.optimizers.schedules.CosineDecay(
+            config.warmup_start * config.learning_rate if warmup else config.learning_rate,
+            decay_steps=max(1, total_steps - warmup),
+            warmup_target=config.learning_rate if warmup else None,
+            warmup_steps=warmup,
         )
     if config.schedule == "constant":
         return ConstantSchedule(

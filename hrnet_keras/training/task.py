@@ -4,9 +4,9 @@ A task (segmentation, landmarks, ...) is a `Task` subclass plus a config datacla
 `task` part of a `Recipe`, registered with `register_task_config` so that a run's
 `recipe.json` loads back. These call a task, and nothing else of it:
 
-- the trainer (`hrnet_keras.training.trainer`): `build_model`, `build_loss`,
-  `build_metrics`, `build_dataset`, `num_train_examples`, `evaluate`, `predict` (after
-  `check_predict_options`);
+- the trainer (`hrnet_keras.training.trainer`): `prepare` (first), `build_model`,
+  `build_loss`, `build_metrics`, `build_callbacks`, `build_dataset`, `num_train_examples`,
+  `run_files`, `evaluate`, `predict` (after `check_predict_options`);
 - the exporters (`hrnet_keras.export`, `hrnet-keras export`): `serving_signatures` (the
   SavedModel's signatures; by default made from `serving_model`), `serving_model` (TFLite),
   `calibration_data` and `float_layers` (int8 TFLite).
@@ -97,6 +97,18 @@ class Task(abc.ABC):
                 f"Received: {', '.join(f'{k}={v!r}' for k, v in sorted(options.items()))}"
             )
 
+    def prepare(self, data_dir=None, weights=None):
+        """Reads what `build_model` depends on, before it is called: `train` passes the data
+        folder; `evaluate` the data folder and the weights file; `predict` and `export` the
+        weights file. Default: nothing (a classifier reads its classes here, from a folder
+        tree or the `classes.json` beside the weights)."""
+        return
+
+    def run_files(self):
+        """`{file name: JSON-ready data}` that `train` writes into the run folder beside
+        `recipe.json` (a classifier's `classes.json`). Default: none."""
+        return {}
+
     @abc.abstractmethod
     def build_model(self):
         """The trainable `keras.Model` (raw logits / heatmaps out).
@@ -122,6 +134,10 @@ class Task(abc.ABC):
 
     def build_metrics(self):
         """Metrics given to `compile` (cheap, streaming; the paper's protocol is `evaluate`)."""
+        return []
+
+    def build_callbacks(self):
+        """Keras callbacks `train` adds to `fit` (a classifier's backbone freeze). Default: none."""
         return []
 
     def num_train_examples(self, data_dir):

@@ -17,11 +17,12 @@ def builtin_task_configs():
     Imported here, when a name is looked up, so that importing the training machinery does
     not import every task.
     """
+    from hrnet_keras.classification.config import ClassificationConfig
     from hrnet_keras.detection.config import DetectionConfig
     from hrnet_keras.landmarks.config import LandmarkConfig
     from hrnet_keras.segmentation.config import SegmentationConfig
 
-    configs = (SegmentationConfig, LandmarkConfig, DetectionConfig)
+    configs = (SegmentationConfig, LandmarkConfig, DetectionConfig, ClassificationConfig)
     return {config.__name__: config for config in configs}
 
 

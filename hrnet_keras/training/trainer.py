@@ -158,6 +158,7 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
     with training_runtime(runtime):
         per_replica_batch_size(runtime.global_batch_size, strategy)
         task = recipe.build_task()
+        task.prepare(data_dir=data_dir)
         steps = steps_per_epoch(recipe, task, data_dir)
         total_steps = runtime.epochs * steps
         chief = is_chief(strategy)
@@ -174,7 +175,7 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
         start = int(optimizer.iterations.numpy())
         if chief:
             os.makedirs(model_dir, exist_ok=True)
-            write_run_files(recipe, model_dir, data_dir)
+            write_run_files(recipe, model_dir, data_dir, task.run_files())
         if start:
             print(f"Resuming {model_dir!r} at step {start} of {total_steps}.")
         checkpoint = TrainingCheckpoint(
@@ -184,7 +185,7 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
             best_loss=state["best_loss"],
             write=chief,
         )
-        all_callbacks = [checkpoint, *callbacks]
+        all_callbacks = [checkpoint, *task.build_callbacks(), *callbacks]
         if chief and _has_tensorboard():
             all_callbacks.append(
                 keras.callbacks.TensorBoard(
@@ -221,11 +222,12 @@ def train(recipe, data_dir, model_dir, *, strategy=None, callbacks=(), verbose="
         )
 
 
-def load_trained_model(recipe, weights, *, task=None):
+def load_trained_model(recipe, weights, *, task=None, data_dir=None):
     """`(model, task)`: the recipe's model with `weights`, and the recipe's task.
 
     `weights` is a `.weights.h5`, `.keras` or PyTorch checkpoint file; `recipe.model.weights`
     and `recipe.model.backbone_weights` (the initial weights of training) are not loaded first.
+    The task is prepared with the weights file (and `data_dir`) first.
     """
     recipe = copy.deepcopy(recipe)
     recipe.model.weights = None
@@ -236,12 +238,13 @@ def load_trained_model(recipe, weights, *, task=None):
         # The given task builds from this recipe too, without the initial weights.
         task = copy.copy(task)
         task.recipe = recipe
+    task.prepare(data_dir=data_dir, weights=weights)
     return load_weights(task.build_model(), weights), task
 
 
 def evaluate(recipe, data_dir, weights, *, task=None):
     """Runs the task's evaluation protocol on `weights`; returns the metrics dict."""
-    model, task = load_trained_model(recipe, weights, task=task)
+    model, task = load_trained_model(recipe, weights, task=task, data_dir=data_dir)
     return task.evaluate(model, data_dir)
 
 

@@ -77,9 +77,19 @@ def test_schedules_round_trip_through_keras_serialisation(schedule):
     np.testing.assert_allclose(_values(restored, range(8)), _values(schedule, range(8)))
 
 
+def test_cosine_warms_up_from_warmup_start_then_decays_to_zero():
+    config = OptimizerConfig(
+        schedule="cosine", learning_rate=0.3, warmup_steps=4, warmup_start=1 / 3
+    )
+    schedule = build_schedule(config, total_steps=14, steps_per_epoch=1)
+    np.testing.assert_allclose(
+        _values(schedule, (0, 2, 4, 9, 14)), [0.1, 0.2, 0.3, 0.15, 0.0], atol=1e-6
+    )
+
+
 def test_bad_schedule_settings_name_the_field():
-    with pytest.raises(ValueError, match=r"optimizer\.schedule.*Received: schedule='cosine'"):
-        build_schedule(OptimizerConfig(schedule="cosine"), total_steps=10, steps_per_epoch=1)
+    with pytest.raises(ValueError, match=r"optimizer\.schedule.*Received: schedule='linear'"):
+        build_schedule(OptimizerConfig(schedule="linear"), total_steps=10, steps_per_epoch=1)
     with pytest.raises(ValueError, match="Received: decay_steps=0"):
         PolyDecay(0.1, decay_steps=0)
     with pytest.raises(ValueError, match="must increase"):
