@@ -40,7 +40,7 @@ def digits_recipe(steps):
     )
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_digits_learn_well_above_chance_in_60_steps(digits, tmp_path):
     root = write_digit_tree(digits, tmp_path / "digits", range(200))
     run = train(digits_recipe(60), root, tmp_path / "run", verbose=0)

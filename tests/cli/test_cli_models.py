@@ -31,3 +31,21 @@ def test_models_table(capsys):
 def test_models_unknown_filter(capsys):
     assert main(["models", "--only", "w7", "--no-flops"]) == 2
     assert "hrnet-keras models: error: No variant name contains 'w7'" in capsys.readouterr().err
+
+
+def test_a_detector_is_counted_with_roi_aligns_static_pass():
+    """The table's count of a detector row: its exact RoIAlign loop has no static shapes."""
+    from hrnet_keras.cli.models import _static_roi_align
+    from hrnet_keras.models import faster_rcnn, multiply_adds
+
+    shape = (64, 96, 3)
+    model = faster_rcnn(
+        width="18-small-v1",
+        num_classes=3,
+        channels=16,
+        rpn_channels=16,
+        fc_channels=32,
+        input_shape=shape,
+    )
+    _static_roi_align(model)
+    assert multiply_adds(model, shape) > multiply_adds(model.backbone, shape) > 0
