@@ -452,9 +452,9 @@ def _inference(width, size, runs, rounds, weights):
     )
 
 
-def _training(width, size, batch, steps, rounds, weights):
+def _training(width, size, batch, steps, rounds, weights, variants=TRAIN_VARIANTS):
     results = _rounds(
-        TRAIN_VARIANTS, rounds, width=width, size=size, runs=steps, batch=batch, weights=weights
+        variants, rounds, width=width, size=size, runs=steps, batch=batch, weights=weights
     )
     print(
         f"Faster R-CNN HRNetV2p-W{width}, one training step at {size[0]}x{size[1]}, batch "
@@ -555,6 +555,11 @@ def main():
         f"{QUICK_TRAIN[0]}x{QUICK_TRAIN[1]} training, 1 round, 1 run",
     )
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--skip-xla",
+        action="store_true",
+        help="leave out the training step under XLA (its CPU compilation takes many minutes)",
+    )
     parser.add_argument("--variant", default="", help=argparse.SUPPRESS)
     parser.add_argument("--width", default="18", help=argparse.SUPPRESS)
     parser.add_argument("--size", default="", help=argparse.SUPPRESS)
@@ -584,7 +589,8 @@ def main():
                 _breakdown(width, infer_size, runs, weights)
                 print()
             if "train" in tasks:
-                _training(width, train_size, args.train_batch, steps, rounds, weights)
+                variants = [v for v in TRAIN_VARIANTS if not (args.skip_xla and v[1] == "xla")]
+                _training(width, train_size, args.train_batch, steps, rounds, weights, variants)
                 print()
         if "flops" in tasks:
             _flops(width)
