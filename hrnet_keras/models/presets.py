@@ -307,14 +307,17 @@ def _faster_rcnn(width, schedule, box_ap, stamp):
     )
 
 
-def _mask_rcnn(width, box_ap, mask_ap):
+def _mask_rcnn(width, schedule, box_ap, mask_ap, stamp):
+    # mmdetection's configs/hrnet/README.md (Mask R-CNN table): APs and checkpoint names.
+    name = f"mask_rcnn_hrnetv2p_w{width}_{schedule}_coco"
     return Preset(
-        f"mask_rcnn_hrnetv2p_w{width}_1x_coco",
+        name,
         MASK_DETECTOR,
         width,
         80,
         (800, 1216),
-        note=f"COCO Mask R-CNN, 1x schedule, box AP {box_ap}, mask AP {mask_ap}",
+        checkpoint=f"{name}_{stamp}.pth",
+        note=f"COCO Mask R-CNN, {schedule} schedule, box AP {box_ap}, mask AP {mask_ap}",
     )
 
 
@@ -401,9 +404,12 @@ PRESETS = (
     _faster_rcnn(32, "2x", 41.4, "20200529_015927-976a9c15"),
     _faster_rcnn(40, "1x", 41.2, "20200210-95c1f5ce"),
     _faster_rcnn(40, "2x", 42.1, "20200512_161033-0f236ef4"),
-    _mask_rcnn(18, 37.7, 34.2),
-    _mask_rcnn(32, 41.2, 37.1),
-    _mask_rcnn(40, 42.1, 37.5),
+    _mask_rcnn(18, "1x", 37.7, 34.2, "20200205-1c3d78ed"),
+    _mask_rcnn(18, "2x", 39.8, 36.0, "20200212-b3c825b1"),
+    _mask_rcnn(32, "1x", 41.2, 37.1, "20200207-b29f616e"),
+    _mask_rcnn(32, "2x", 42.5, 37.8, "20200213-45b75b4d"),
+    _mask_rcnn(40, "1x", 42.1, 37.5, "20200511_015646-66738b35"),
+    _mask_rcnn(40, "2x", 42.8, 38.2, "20200512_163732-aed5e4ab"),
     _cascade_rcnn(18, 41.2, "20200210-434be9d7"),
     _cascade_rcnn(32, 43.3, "20200208-928455a4"),
     _cascade_rcnn(40, 43.8, "20200512_161112-75e47b04"),
