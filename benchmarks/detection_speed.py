@@ -1,10 +1,17 @@
-"""Faster R-CNN with HRNetV2p in Keras against the same detector in PyTorch/torchvision.
+"""Faster and Mask R-CNN with HRNetV2p in Keras against the same detectors in PyTorch/torchvision.
 
 Both sides compute the same detector with the same weights: the torchvision reference of
 `tests/helpers/torch_faster_rcnn_reference.py` (timm's HRNet, mmdetection's HRFPN, torchvision's
 RPN and RoI heads set to mmdetection v2's inference) with its seeded random weights, written
 once per width in mmdetection's key layout and read into `hrnet_keras.models.faster_rcnn`
-(backbone and neck by `hrnet_keras.convert`, heads here). Each measurement runs in its own
+(backbone and neck by `hrnet_keras.convert`, heads here). `--models mask` (or `faster,mask`)
+adds Mask R-CNN: the same reference with torchvision's `MaskRCNN` mask branch
+(`tests/helpers/torch_mask_rcnn_reference.py`: RoIAlign 14x14, four 3x3 convs, a 2x
+deconvolution, 81 class masks of 28x28 for each detection) against
+`hrnet_keras.models.mask_rcnn` filled from the same weights by `hrnet_keras.convert`; both
+return the 28x28 mask probabilities of the detections (pasting into the image is a separate
+step on both sides). Mask R-CNN is timed for inference (and `--breakdown`) only; the
+training step and the multiply-adds are Faster R-CNN's. Each measurement runs in its own
 subprocess with 2 threads, batch 1, float32, so that peak memory (RSS high-water) is that
 variant's alone; the variants alternate for several rounds and medians are compared.
 PyTorch's OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`): spinning ones are
@@ -37,6 +44,7 @@ several times slower as soon as other processes share the cores, and no faster o
     python benchmarks/detection_speed.py                    # W18, 3 rounds
     python benchmarks/detection_speed.py --widths 18,32 --breakdown
     python benchmarks/detection_speed.py --quick            # small images, 1 round
+    python benchmarks/detection_speed.py --models mask --tasks infer --breakdown
 """
 
 import argparse
@@ -73,13 +81,23 @@ def _width(text):
 # ---------------------------------------------------------------- workers: weights, inputs
 
 
-def worker_weights(width, path):
+MODELS = {"faster": "Faster R-CNN", "mask": "Mask R-CNN"}
+
+
+def worker_weights(width, path, model_name="faster"):
     """Builds the seeded torch reference and writes its weights (mmdet layout) to `path`."""
     sys.path.insert(0, HELPERS)
     from safetensors.numpy import save_file
-    from torch_faster_rcnn_reference import build_reference, reference_state_dict
 
-    save_file(reference_state_dict(build_reference(width, NUM_CLASSES, seed=SEED)), path)
+    if model_name == "mask":
+        from torch_mask_rcnn_reference import build_mask_reference, mask_state_dict
+
+        state = mask_state_dict(build_mask_reference(width, NUM_CLASSES, seed=SEED))
+    else:
+        from torch_faster_rcnn_reference import build_reference, reference_state_dict
+
+        state = reference_state_dict(build_reference(width, NUM_CLASSES, seed=SEED))
+    save_file(state, path)
     return {}
 
 
@@ -105,14 +123,41 @@ def _boxes(size, batch):
 # ---------------------------------------------------------------- Keras
 
 
-def keras_detector(width, weights, folded=False):
+def _folded_detector(model):
+    """The same detector (its class, config and head weights) on the BN-folded backbone."""
+    from hrnet_keras.models import fold_batch_norm
+
+    config = model.get_config()
+    config.pop("backbone")
+    other = type(model)(fold_batch_norm(model.backbone), **config)
+    for name in ("rpn_head", "roi_head", "mask_head"):
+        if hasattr(model, name):
+            getattr(other, name).set_weights(getattr(model, name).get_weights())
+    return other
+
+
+def keras_mask_detector(width, weights, folded=False):
+    """`mask_rcnn(width)` filled from the reference's mmdetection-layout weights by the
+    checkpoint converter; `folded`: BN folded into the convs."""
+    from hrnet_keras.convert.checkpoint_io import read_checkpoint
+    from hrnet_keras.convert.key_layouts import canonicalize
+    from hrnet_keras.convert.porting import fill_model
+    from hrnet_keras.models import mask_rcnn
+
+    model = mask_rcnn(width=width, num_classes=NUM_CLASSES)
+    fill_model(model, canonicalize(read_checkpoint(weights)), path=weights)
+    return _folded_detector(model) if folded else model
+
+
+def keras_detector(width, weights, folded=False, model_name="faster"):
     """`faster_rcnn(width)` with the reference's weights; `folded`: BN folded into the convs."""
+    if model_name == "mask":
+        return keras_mask_detector(width, weights, folded)
     import numpy as np
     from safetensors.numpy import load_file
 
     from hrnet_keras.convert import load_torch_weights
-    from hrnet_keras.detection import FasterRCNN
-    from hrnet_keras.models import faster_rcnn, fold_batch_norm
+    from hrnet_keras.models import faster_rcnn
 
     model = faster_rcnn(width=width, num_classes=NUM_CLASSES)
     load_torch_weights(model.backbone, weights)
@@ -134,14 +179,7 @@ def keras_detector(width, weights, folded=False):
     head.shared_fc2.set_weights(dense("shared_fcs.1"))
     head.fc_cls.set_weights(dense("fc_cls"))
     head.fc_reg.set_weights(dense("fc_reg"))
-    if not folded:
-        return model
-    config = model.get_config()
-    config.pop("backbone")
-    other = FasterRCNN(fold_batch_norm(model.backbone), **config)
-    other.rpn_head.set_weights(model.rpn_head.get_weights())
-    other.roi_head.set_weights(model.roi_head.get_weights())
-    return other
+    return _folded_detector(model) if folded else model
 
 
 def _keras_threads():
@@ -152,10 +190,10 @@ def _keras_threads():
     return tf
 
 
-def worker_keras(width, size, runs, variant, weights):
+def worker_keras(width, size, runs, variant, weights, model_name="faster"):
     tf = _keras_threads()
     variant = variant.removesuffix(EIGEN)
-    model = keras_detector(width, weights, folded=variant != "function")
+    model = keras_detector(width, weights, folded=variant != "function", model_name=model_name)
     x = tf.constant(_images(size, 1))
     if variant == "frozen":
         from tensorflow.python.framework.convert_to_constants import (
@@ -204,12 +242,12 @@ def worker_keras_train(width, size, batch, steps, variant, weights):
     return {"times": timings(step, steps, warmup=1), "loss": losses[-1]}
 
 
-def worker_keras_parts(width, size, runs, weights):
+def worker_keras_parts(width, size, runs, weights, model_name="faster"):
     """Each inference stage of the BN-folded Keras detector, fed the previous one's outputs."""
     tf = _keras_threads()
     from hrnet_keras.detection import detections_from_rois
 
-    model = keras_detector(width, weights, folded=True)
+    model = keras_detector(width, weights, folded=True, model_name=model_name)
     x = tf.constant(_images(size, 1))
     backbone = tf.function(lambda x: model.backbone(x, training=False))
     first = tf.function(lambda x: model._first_stage(x, training=False))
@@ -238,6 +276,11 @@ def worker_keras_parts(width, size, runs, weights):
         "box head fcs": lambda: fcs(pooled)[0].numpy(),
         "post-processing (decode, NMS)": lambda: post(logits, deltas, stage)["boxes"].numpy(),
     }
+    if model_name == "mask":
+        # The mask branch on the padded detections (all `max_detections` rows: static shapes).
+        boxes = post(logits, deltas, stage)["boxes"]
+        mask = tf.function(lambda levels, boxes: model.mask_head((levels, boxes)))
+        steps[MASK_STAGE] = lambda: mask(levels, boxes).numpy()
     times = {name: timings(fn, runs, 1) for name, fn in steps.items()}
     key = "RPN head + proposals"
     times[key] = [a - b for a, b in zip(times[key], times["backbone + neck"])]
@@ -247,17 +290,22 @@ def worker_keras_parts(width, size, runs, weights):
 # ---------------------------------------------------------------- PyTorch
 
 
-def _torch_reference(width):
+def _torch_reference(width, model_name="faster"):
     sys.path.insert(0, HELPERS)
     import torch
-    from torch_faster_rcnn_reference import build_reference
 
     torch.set_num_threads(THREADS)
+    if model_name == "mask":
+        from torch_mask_rcnn_reference import build_mask_reference
+
+        return torch, build_mask_reference(width, NUM_CLASSES, seed=SEED)
+    from torch_faster_rcnn_reference import build_reference
+
     return torch, build_reference(width, NUM_CLASSES, seed=SEED)
 
 
-def worker_torch(width, size, runs, variant):
-    torch, model = _torch_reference(width)
+def worker_torch(width, size, runs, variant, model_name="faster"):
+    torch, model = _torch_reference(width, model_name)
     from torchvision.models.detection.image_list import ImageList
 
     model = model.eval().to(memory_format=torch.channels_last)
@@ -313,8 +361,8 @@ def worker_torch_train(width, size, batch, steps):
     return {"times": timings(step, steps, warmup=1), "loss": losses[-1]}
 
 
-def worker_torch_parts(width, size, runs):
-    torch, model = _torch_reference(width)
+def worker_torch_parts(width, size, runs, model_name="faster"):
+    torch, model = _torch_reference(width, model_name)
     from torchvision.models.detection.image_list import ImageList
 
     model = model.eval().to(memory_format=torch.channels_last)
@@ -337,6 +385,15 @@ def worker_torch_parts(width, size, runs):
                 logits, deltas, proposals, images.image_sizes
             ),
         }
+        if model_name == "mask":
+            detections, _ = heads(features, proposals, images.image_sizes)
+            boxes = [d["boxes"] for d in detections]
+
+            def mask_branch():
+                pooled = heads.mask_roi_pool(features, boxes, images.image_sizes)
+                return heads.mask_predictor(heads.mask_head(pooled))
+
+            steps[MASK_STAGE] = mask_branch
         times = {name: timings(fn, runs, 1) for name, fn in steps.items()}
     return {"parts": times}
 
@@ -376,10 +433,13 @@ TRAIN_VARIANTS = [
 ]
 WORKERS = ["weights", "keras", "torch", "keras-train", "torch-train"]
 WORKERS += ["keras-parts", "torch-parts", "flops"]
+MASK_STAGE = "mask head (RoIAlign 14x14, convs)"
 
 
-def _run_worker(kind, width, *, variant="", size=(0, 0), runs=0, batch=1, weights=""):
-    command = [sys.executable, __file__, "--worker", kind, "--variant", variant]
+def _run_worker(
+    kind, width, *, variant="", size=(0, 0), runs=0, batch=1, weights="", model="faster"
+):
+    command = [sys.executable, __file__, "--worker", kind, "--variant", variant, "--model", model]
     command += ["--width", str(width), "--size", "x".join(map(str, size))]
     command += ["--runs", str(runs), "--batch", str(batch), "--weights", weights]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
@@ -434,16 +494,18 @@ def _ratios(results):
         print(f"  ratio Keras/{name}: {', '.join(ratios)}")
 
 
-def _inference(width, size, runs, rounds, weights):
-    results = _rounds(INFER_VARIANTS, rounds, width=width, size=size, runs=runs, weights=weights)
+def _inference(width, size, runs, rounds, weights, model="faster", variants=INFER_VARIANTS):
+    results = _rounds(
+        variants, rounds, width=width, size=size, runs=runs, weights=weights, model=model
+    )
     print(
-        f"Faster R-CNN HRNetV2p-W{width}, inference at {size[0]}x{size[1]}, batch 1, float32, "
+        f"{MODELS[model]} HRNetV2p-W{width}, inference at {size[0]}x{size[1]}, batch 1, float32, "
         f"{THREADS} threads ({rounds} rounds x {runs} runs)"
     )
     _print_times(results, "ms", 1000, ("detections", lambda r: r["detections"]))
     _ratios(results)
-    keras_scores = results[INFER_VARIANTS[0]]["scores"]
-    torch_scores = results[INFER_VARIANTS[-2]]["scores"]
+    keras_scores = next(r for v, r in results.items() if v[0] == "keras")["scores"]
+    torch_scores = next(r for v, r in results.items() if v[0] == "torch")["scores"]
     common = min(len(keras_scores), len(torch_scores))
     gap = max((abs(a - b) for a, b in zip(keras_scores, torch_scores)), default=0.0)
     print(
@@ -464,10 +526,15 @@ def _training(width, size, batch, steps, rounds, weights, variants=TRAIN_VARIANT
     _ratios(results)
 
 
-def _breakdown(width, size, runs, weights):
-    keras = _run_worker("keras-parts", width, size=size, runs=runs, weights=weights)["parts"]
-    torch = _run_worker("torch-parts", width, size=size, runs=runs)["parts"]
-    print(f"Inference stages at {size[0]}x{size[1]} (median ms of {runs} runs)")
+def _breakdown(width, size, runs, weights, model="faster"):
+    keras = _run_worker("keras-parts", width, size=size, runs=runs, weights=weights, model=model)[
+        "parts"
+    ]
+    torch = _run_worker("torch-parts", width, size=size, runs=runs, model=model)["parts"]
+    print(
+        f"{MODELS[model]} HRNetV2p-W{width}, inference stages at {size[0]}x{size[1]} "
+        f"(median ms of {runs} runs)"
+    )
     print(f"  {'':<32} {'Keras (BN folded)':>17} {'PyTorch eager':>13} {'ratio':>6}")
     for name, times in keras.items():
         ours, theirs = _median(times) * 1000, _median(torch[name]) * 1000
@@ -505,19 +572,19 @@ def _worker_main(args):
     size = tuple(int(v) for v in args.size.split("x")) if args.size else None
     width = _width(args.width)
     if args.worker == "weights":
-        result = worker_weights(width, args.weights)
+        result = worker_weights(width, args.weights, args.model)
     elif args.worker == "keras":
-        result = worker_keras(width, size, args.runs, args.variant, args.weights)
+        result = worker_keras(width, size, args.runs, args.variant, args.weights, args.model)
     elif args.worker == "torch":
-        result = worker_torch(width, size, args.runs, args.variant)
+        result = worker_torch(width, size, args.runs, args.variant, args.model)
     elif args.worker == "keras-train":
         result = worker_keras_train(width, size, args.batch, args.runs, args.variant, args.weights)
     elif args.worker == "torch-train":
         result = worker_torch_train(width, size, args.batch, args.runs)
     elif args.worker == "keras-parts":
-        result = worker_keras_parts(width, size, args.runs, args.weights)
+        result = worker_keras_parts(width, size, args.runs, args.weights, args.model)
     elif args.worker == "torch-parts":
-        result = worker_torch_parts(width, size, args.runs)
+        result = worker_torch_parts(width, size, args.runs, args.model)
     else:
         result = worker_flops(width)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -549,10 +616,21 @@ def main():
     )
     parser.add_argument("--breakdown", action="store_true", help="time each inference stage")
     parser.add_argument(
+        "--models",
+        default="faster",
+        help="any of faster, mask (comma-separated); mask: inference and --breakdown only",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"smoke test: {QUICK_INFER[0]}x{QUICK_INFER[1]} inference, "
         f"{QUICK_TRAIN[0]}x{QUICK_TRAIN[1]} training, 1 round, 1 run",
+    )
+    parser.add_argument(
+        "--infer-variants",
+        default=",".join(f"{kind}:{variant}" for kind, variant, _ in INFER_VARIANTS),
+        help="the inference variants to time (comma-separated KIND:VARIANT; default all); "
+        "they must include keras:function or another Keras one and torch:eager",
     )
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     parser.add_argument(
@@ -561,6 +639,7 @@ def main():
         help="leave out the training step under XLA (its CPU compilation takes many minutes)",
     )
     parser.add_argument("--variant", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="faster", choices=MODELS, help=argparse.SUPPRESS)
     parser.add_argument("--width", default="18", help=argparse.SUPPRESS)
     parser.add_argument("--size", default="", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
@@ -573,26 +652,45 @@ def main():
     tasks = set(args.tasks.split(","))
     if not tasks <= {"infer", "train", "flops"}:
         parser.error(f"--tasks takes infer, train, flops. Received: {args.tasks!r}")
+    models = args.models.split(",")
+    if not set(models) <= set(MODELS):
+        parser.error(f"--models takes faster, mask. Received: {args.models!r}")
+    chosen = args.infer_variants.split(",")
+    infer_variants = [v for v in INFER_VARIANTS if f"{v[0]}:{v[1]}" in chosen]
+    kinds = {v[0] for v in infer_variants}
+    if (
+        len(infer_variants) != len(set(chosen))
+        or ("torch", "eager") not in {v[:2] for v in infer_variants}
+        or "keras" not in kinds
+    ):
+        names = ", ".join(f"{kind}:{variant}" for kind, variant, _ in INFER_VARIANTS)
+        parser.error(
+            f"--infer-variants takes some of {names}, with torch:eager and a Keras one. "
+            f"Received: {args.infer_variants!r}"
+        )
     infer_size, train_size = INFER_SIZE, args.train_size
     rounds, runs, steps = args.rounds, args.runs, args.steps
     if args.quick:
         infer_size, train_size, rounds, runs, steps = QUICK_INFER, QUICK_TRAIN, 1, 1, 1
+    if "faster" not in models and tasks & {"train", "flops"}:
+        print("(the training step and the multiply-adds are Faster R-CNN's: add --models faster)")
     for width in map(_width, args.widths.split(",")):
-        with tempfile.TemporaryDirectory() as folder:
-            weights = os.path.join(folder, "reference.safetensors")
-            if tasks & {"infer", "train"} or args.breakdown:
-                _run_worker("weights", width, weights=weights)
-            if "infer" in tasks:
-                _inference(width, infer_size, runs, rounds, weights)
-                print()
-            if args.breakdown:
-                _breakdown(width, infer_size, runs, weights)
-                print()
-            if "train" in tasks:
-                variants = [v for v in TRAIN_VARIANTS if not (args.skip_xla and v[1] == "xla")]
-                _training(width, train_size, args.train_batch, steps, rounds, weights, variants)
-                print()
-        if "flops" in tasks:
+        for model in models:
+            with tempfile.TemporaryDirectory() as folder:
+                weights = os.path.join(folder, "reference.safetensors")
+                if tasks & {"infer", "train"} or args.breakdown:
+                    _run_worker("weights", width, weights=weights, model=model)
+                if "infer" in tasks:
+                    _inference(width, infer_size, runs, rounds, weights, model, infer_variants)
+                    print()
+                if args.breakdown:
+                    _breakdown(width, infer_size, runs, weights, model)
+                    print()
+                if "train" in tasks and model == "faster":
+                    variants = [v for v in TRAIN_VARIANTS if not (args.skip_xla and v[1] == "xla")]
+                    _training(width, train_size, args.train_batch, steps, rounds, weights, variants)
+                    print()
+        if "flops" in tasks and "faster" in models:
             _flops(width)
             print()
 

@@ -1,9 +1,11 @@
 """Trains a small Faster R-CNN on the COCO photos of people, in a fresh process, for the tests.
 
-`python detection_run.py devices DATA_DIR OUT.json`: splits the CPU into two logical devices
-(only possible before TensorFlow initialises), trains 2 steps once on one device and once
-mirrored over both at the same global batch (2) with synchronised batch norm, and writes
-both runs' per-step losses and the largest weight difference.
+`python detection_run.py devices DATA_DIR OUT.json [BUILDER]`: splits the CPU into two logical
+devices (only possible before TensorFlow initialises), trains 2 steps once on one device and
+once mirrored over both at the same global batch (2) with synchronised batch norm, and writes
+both runs' per-step losses and the largest weight difference. `BUILDER` is `faster_rcnn`
+(the default), `mask_rcnn` (the tiny Mask R-CNN recipe, a 16-channel mask head) or
+`cascade_rcnn` (the tiny recipe's detector as a Cascade R-CNN).
 
 `python detection_run.py train DATA_DIR MODEL_DIR [KILL_AFTER_STEP]`: trains 2 epochs of 3
 steps with a checkpoint every 2 steps; with `KILL_AFTER_STEP` the process SIGKILLs itself
@@ -56,7 +58,15 @@ SMALL = [
     "runtime.checkpoint_every_steps=2",
     "runtime.seed=3",
 ]
-LOSSES = ("loss", "rpn_cls", "rpn_bbox", "rcnn_cls", "rcnn_bbox")
+# The detectors `devices` trains: a recipe and what it changes on top of `SMALL`.
+BUILDERS = {
+    "faster_rcnn": (RECIPE, []),
+    "mask_rcnn": (
+        os.path.join(ROOT, "recipes", "coco_samples_tiny_mask_rcnn.py"),
+        ["task.mask_channels=16", "task.mask_grid=16"],
+    ),
+    "cascade_rcnn": (RECIPE, ["model.builder=cascade_rcnn"]),
+}
 
 
 class StepLosses(keras.callbacks.Callback):
@@ -67,7 +77,8 @@ class StepLosses(keras.callbacks.Callback):
         self.losses = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.losses.append([float(logs[name]) for name in LOSSES])
+        names = ("loss", *self.model.loss_names)
+        self.losses.append([float(logs[name]) for name in names])
 
 
 class KillAfter(keras.callbacks.Callback):
@@ -80,12 +91,13 @@ class KillAfter(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def devices(data_dir, out):
+def devices(data_dir, out, builder="faster_rcnn"):
     (cpu,) = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     steps = ["runtime.epochs=1", "runtime.steps_per_epoch=2"]
-    recipe = load_recipe(RECIPE, [*SMALL, *steps, "runtime.sync_bn=true"])
-    result = {}
+    path, extra = BUILDERS[builder]
+    recipe = load_recipe(path, [*SMALL, *extra, *steps, "runtime.sync_bn=true"])
+    result = {"builder": recipe.model.builder}
     weights = []
     for name, strategy in [
         ("one_device", tf.distribute.OneDeviceStrategy("/cpu:0")),
