@@ -66,8 +66,11 @@ def _same_first_step_without_xla(build, targets, compiled):
     model.compile(optimizer=keras.optimizers.SGD(0.01), jit_compile=False)
     images, _ = synthetic_batch(seed=0, batch=2, size=(64, 96))
     plain = model.train_on_batch(images, targets, return_dict=True)
-    for name, value in compiled.items():
-        assert value == pytest.approx(plain[name], rel=1e-4, abs=1e-5), name
+    # The same anchors and RoIs sampled: only XLA's fused float arithmetic differs, which
+    # moved the total by 1.4e-4 (Mask) and 4e-4 (Cascade) relative (measured). Another
+    # sample would move the box and mask losses by percents.
+    gaps = {n: abs(v - plain[n]) / max(abs(plain[n]), 1e-3) for n, v in compiled.items()}
+    assert max(gaps.values()) < 2e-3, gaps
 
 
 def _mask_rcnn():
