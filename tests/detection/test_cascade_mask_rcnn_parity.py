@@ -36,7 +36,12 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 
 from hrnet_keras.cli import main  # noqa: E402
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
-from hrnet_keras.detection import CASCADE_STAGES, CascadeMaskRCNN, paste_masks  # noqa: E402
+from hrnet_keras.detection import (  # noqa: E402
+    CASCADE_STAGES,
+    CascadeMaskRCNN,
+    CascadeRCNN,
+    paste_masks,
+)
 
 # Minutes on a shared 2-core CPU (two detectors traced on real photos): not in the default run.
 pytestmark = pytest.mark.heavy
@@ -199,3 +204,23 @@ def test_detections_and_masks_match(detector, photos, expected):
     assert same_boxes.min() >= 0.99, same_boxes.min()
     # Each model's own boxes, 1e-3 apart: a pixel or two of the smallest masks may flip.
     assert np.median(own_boxes) >= 0.999 and own_boxes.min() >= 0.98, own_boxes.min()
+
+
+def test_conversion_is_strict_and_can_leave_the_masks_out(reference, tmp_path):
+    state = {k: torch.from_numpy(v) for k, v in cascade_mask_state_dict(reference).items()}
+    torch.save({"state_dict": state}, tmp_path / "whole.pth")
+    argv = ["convert", str(tmp_path / "whole.pth"), str(tmp_path / "boxes.keras")]
+    assert main([*argv, "--model", "cascade_rcnn"]) == 0
+    boxes = keras.saving.load_model(tmp_path / "boxes.keras")
+    assert type(boxes) is CascadeRCNN
+    # A missing mask tensor and an unknown mask head are both errors (nothing written).
+    for name, change in (
+        ("missing", lambda s: s.pop("roi_head.mask_head.1.convs.2.conv.bias")),
+        ("unknown", lambda s: s.update({"roi_head.mask_head.3.upsample.bias": torch.zeros(MASK)})),
+    ):
+        broken = dict(state)
+        change(broken)
+        torch.save({"state_dict": broken}, tmp_path / f"{name}.pth")
+        out = tmp_path / f"{name}.keras"
+        assert main(["convert", str(tmp_path / f"{name}.pth"), str(out)]) != 0
+        assert not out.exists()
