@@ -28,12 +28,6 @@ RPN_PREFIX = "rpn_head."
 BOX_PREFIX = "roi_head.bbox_head."
 # mmdetection 1.x (and the HRNet repository's fork of it) had no `roi_head` wrapper.
 V1_BOX_PREFIX = "bbox_head."
-MASK_PREFIXES = (
-    "roi_head.mask_head.",
-    "roi_head.mask_roi_extractor.",
-    "mask_head.",
-    "mask_roi_extractor.",
-)
 MASK_PREFIX = "roi_head.mask_head."
 # RoI extractors (RoIAlign) hold no weights.
 EXTRACTOR_PREFIXES = ("mask_roi_extractor.", "roi_head.mask_roi_extractor.")
