@@ -4,7 +4,10 @@ Measures, with batch 1, float32 and 2 threads on this machine: one training step
 OHEM cross-entropy with the Cityscapes class weights, backward, SGD update), single-scale
 inference, and the paper's multi-scale + flip inference (scales 0.5-1.75, 512x1024 sliding
 windows at a stride of 2/3, flipped passes averaged) with logits upsampled to the input.
-Each framework runs in its own subprocess, so that its peak memory (RSS) is its own.
+Each framework runs in its own subprocess, so that its peak memory (RSS) is its own; the
+training step is measured twice for Keras, as built and with activation recomputation
+(`recompute="modules"`), each in its own subprocess, and its peak memory is the process's
+peak right after the timed steps (before any inference).
 
 PyTorch side: timm's `hrnet_w48` branches (`features_only`), the HRNetV2 concatenation and the
 segmentation head (conv1x1 + BN + ReLU + conv1x1) written in torch, channels_last. timm fuses
@@ -12,6 +15,7 @@ branches with nearest upsampling, so the Keras model is built with `upsample="ne
 
     python benchmarks/segmentation_speed.py               # 2 training steps, 3 + 1 inferences
     python benchmarks/segmentation_speed.py --steps 1 --runs 1
+    python benchmarks/segmentation_speed.py --tasks train   # the training rows alone
 """
 
 import argparse
@@ -28,6 +32,12 @@ SIZE = (512, 1024)
 NUM_CLASSES = 19
 SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 STRIDE_RATIO = 2 / 3
+TASKS = ("train", "inference")
+RECOMPUTE = "modules"
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _inputs():
@@ -40,7 +50,7 @@ def _inputs():
     return image, labels
 
 
-def worker_keras(steps, runs):
+def worker_keras(steps, runs, tasks=TASKS, recompute="none"):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(THREADS)
@@ -52,22 +62,29 @@ def worker_keras(steps, runs):
     from hrnet_keras.segmentation.readers.cityscapes import CLASS_WEIGHTS
 
     image, labels = _inputs()
-    model = hrnetv2(width=48, num_classes=NUM_CLASSES, upsample="nearest", bn_momentum=0.99)
-    model.compile(
-        keras.optimizers.SGD(0.01, momentum=0.9),
-        loss=SegmentationLoss(NUM_CLASSES, class_weights=CLASS_WEIGHTS, ohem=True),
+    model = hrnetv2(
+        width=48, num_classes=NUM_CLASSES, upsample="nearest", bn_momentum=0.99, recompute=recompute
     )
-    train = timings(lambda: model.train_on_batch(image[None], labels[None]), steps, warmup=1)
+    result = {}
+    if "train" in tasks:
+        model.compile(
+            keras.optimizers.SGD(0.01, momentum=0.9),
+            loss=SegmentationLoss(NUM_CLASSES, class_weights=CLASS_WEIGHTS, ohem=True),
+        )
+        train = timings(lambda: model.train_on_batch(image[None], labels[None]), steps, warmup=1)
+        result.update(train_step=train, train_peak_rss_mb=_peak_rss_mb())
+    if "inference" not in tasks:
+        return result
     single = Predictor(model)
     multi = Predictor(model, scales=SCALES, flip=True, crop_size=SIZE, stride_ratio=STRIDE_RATIO)
     return {
-        "train_step": train,
+        **result,
         "single_scale": timings(lambda: single.labels(image), runs, warmup=1),
         "multi_scale_flip": timings(lambda: multi.labels(image), 1, warmup=0),
     }
 
 
-def worker_torch(steps, runs):
+def worker_torch(steps, runs, tasks=TASKS):
     import math
 
     import timm
@@ -126,8 +143,13 @@ def worker_torch(steps, runs):
         ohem_loss(model(x), y).backward()
         optimizer.step()
 
-    model.train()
-    train = timings(train_step, steps, warmup=1)
+    result = {}
+    if "train" in tasks:
+        model.train()
+        result.update(train_step=timings(train_step, steps, warmup=1))
+        result["train_peak_rss_mb"] = _peak_rss_mb()
+    if "inference" not in tasks:
+        return result
     model.eval()
 
     def logits(img, flip):
@@ -166,12 +188,13 @@ def worker_torch(steps, runs):
     with torch.inference_mode():
         single = timings(lambda: predict((1.0,), False), runs, warmup=1)
         multi = timings(lambda: predict(SCALES, True), 1, warmup=0)
-    return {"train_step": train, "single_scale": single, "multi_scale_flip": multi}
+    return {**result, "single_scale": single, "multi_scale_flip": multi}
 
 
-def _run_worker(kind, steps, runs):
+def _run_worker(kind, steps, runs, tasks, recompute="none"):
     command = [sys.executable, __file__, "--worker", kind, "--steps", str(steps)]
-    command += ["--runs", str(runs)]
+    command += ["--runs", str(runs), "--tasks", ",".join(tasks), "--recompute", recompute]
+    command += ["--size", *map(str, SIZE)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": str(THREADS)}
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
@@ -179,25 +202,68 @@ def _run_worker(kind, steps, runs):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _tasks(text):
+    tasks = tuple(t for t in text.split(",") if t)
+    if not tasks or set(tasks) - set(TASKS):
+        raise argparse.ArgumentTypeError(f"--tasks is a comma-separated subset of {TASKS}")
+    return tasks
+
+
+def _print_training(results):
+    rows = [("Keras", results["keras"])]
+    if "keras_recompute" in results:
+        rows.append((f"Keras, recompute={RECOMPUTE!r}", results["keras_recompute"]))
+    rows.append(("PyTorch", results["torch"]))
+    torch_s = min(results["torch"]["train_step"])
+    torch_mb = results["torch"]["train_peak_rss_mb"]
+    plain_s = min(results["keras"]["train_step"])
+    print("  training step (OHEM + weights, SGD)")
+    header = f"{'step s':>8} {'peak MB':>8} {'time/PyTorch':>12} {'memory/PyTorch':>14}"
+    print(f"  {'':<34} {header} {'time/Keras':>10}")
+    for label, row in rows:
+        step_s, mb = min(row["train_step"]), row["train_peak_rss_mb"]
+        print(
+            f"  {label:<34} {step_s:8.2f} {mb:8.0f} {step_s / torch_s:12.2f} "
+            f"{mb / torch_mb:14.2f} {step_s / plain_s:10.2f}"
+        )
+
+
 def main():
+    global SIZE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", choices=["keras", "torch"])
     parser.add_argument("--steps", type=int, default=2, help="timed training steps")
     parser.add_argument("--runs", type=int, default=3, help="timed single-scale inferences")
+    parser.add_argument("--tasks", type=_tasks, default=TASKS, help="train,inference")
+    parser.add_argument("--recompute", default="none", help="the Keras worker's recompute")
+    parser.add_argument("--size", type=int, nargs=2, default=SIZE, help="training crop")
+    parser.add_argument(
+        "--no-recompute-row", action="store_true", help="skip the recomputed training step"
+    )
     args = parser.parse_args()
+    SIZE = tuple(args.size)
     if args.worker:
-        worker = worker_keras if args.worker == "keras" else worker_torch
-        result = worker(args.steps, args.runs)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.worker == "keras":
+            result = worker_keras(args.steps, args.runs, args.tasks, args.recompute)
+        else:
+            result = worker_torch(args.steps, args.runs, args.tasks)
+        result["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(result))
         return
 
-    results = {kind: _run_worker(kind, args.steps, args.runs) for kind in ("keras", "torch")}
+    results = {
+        kind: _run_worker(kind, args.steps, args.runs, args.tasks) for kind in ("keras", "torch")
+    }
+    if "train" in args.tasks and not args.no_recompute_row:
+        results["keras_recompute"] = _run_worker("keras", args.steps, 0, ("train",), RECOMPUTE)
     height, width = SIZE
     print(f"HRNetV2-W{48} segmentation at {height}x{width}, batch 1, float32, {THREADS} threads")
+    if "train" in args.tasks:
+        _print_training(results)
+    if "inference" not in args.tasks:
+        return
     print(f"  {'':<34} {'Keras s':>8} {'PyTorch s':>9} {'Keras/PyTorch':>13}")
     for key, label in (
-        ("train_step", "training step (OHEM + weights, SGD)"),
         ("single_scale", "inference, single scale"),
         ("multi_scale_flip", f"inference, {len(SCALES)} scales + flip"),
     ):

@@ -77,7 +77,12 @@ class SegmentationTask(Task):
             raise ValueError(
                 f"Segmentation trains `hrnetv2` models. Received: builder={model.builder!r}"
             )
-        return model.build(num_classes=self.config.num_classes, sync_bn=self.recipe.runtime.sync_bn)
+        runtime = self.recipe.runtime
+        return model.build(
+            num_classes=self.config.num_classes,
+            sync_bn=runtime.sync_bn,
+            recompute=runtime.recompute,
+        )
 
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
         config = self.config

@@ -1,0 +1,36 @@
+"""The GPU recipes' mixed precision trains (checked on the CPU at tiny size)."""
+
+import math
+
+import keras
+import numpy as np
+
+from hrnet_keras.models import hrnetv2
+from hrnet_keras.segmentation import SegmentationLoss
+from hrnet_keras.training.runtime import precision_policy
+
+
+def test_mixed_float16_trains_a_tiny_segmenter_with_float32_weights():
+    policy = precision_policy(True, gpu=True)
+    assert policy == "mixed_float16"
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        keras.utils.set_random_seed(0)
+        model = hrnetv2("18-small-v1", num_classes=3, input_shape=(32, 32, 3))
+        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), SegmentationLoss(3, ohem=True))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(2, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 3, size=(2, 32, 32)).astype("int32")
+    before = [np.asarray(v) for v in model.trainable_variables]
+    losses = [float(model.train_on_batch(images, labels)) for _ in range(3)]
+    assert all(math.isfinite(loss) for loss in losses)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert all(v.dtype == "float32" for v in model.weights)  # the master weights
+    assert model.get_layer("stem_conv1").compute_dtype == "float16"
+    assert model.output.dtype == "float16"
+    after = [np.asarray(v) for v in model.trainable_variables]
+    assert any(not np.array_equal(a, b) for a, b in zip(after, before))
+    assert all(np.all(np.isfinite(a)) for a in after)
