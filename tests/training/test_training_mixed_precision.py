@@ -18,7 +18,12 @@ def test_mixed_float16_trains_a_tiny_segmenter_with_float32_weights():
     try:
         keras.utils.set_random_seed(0)
         model = hrnetv2("18-small-v1", num_classes=3, input_shape=(32, 32, 3))
-        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), SegmentationLoss(3, ohem=True))
+        # Keras wraps the optimizer in a LossScaleOptimizer itself (from a scale of 2^15,
+        # whose first steps overflow and are skipped); a small initial scale updates at once.
+        optimizer = keras.optimizers.LossScaleOptimizer(
+            keras.optimizers.SGD(0.01, momentum=0.9), initial_scale=8.0
+        )
+        model.compile(optimizer, SegmentationLoss(3, ohem=True))
     finally:
         keras.config.set_dtype_policy(previous)
     rng = np.random.default_rng(0)
