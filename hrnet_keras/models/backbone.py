@@ -22,23 +22,28 @@ STRIDES = (4, 8, 16, 32)
 def hrnet_features(inputs, spec, *, norm, upsample, align_corners, recompute="none"):
     """Builds the backbone graph on `inputs`; returns the four branch outputs.
 
-    `recompute` (see `hrnet_keras.models.recompute`) groups stage 1 and the multi-resolution
-    modules into `RecomputedBlock`s; the layers and their names are the same in every mode.
+    `recompute` (see `hrnet_keras.models.recompute`) groups the stem, stage 1 and the
+    multi-resolution modules into `RecomputedBlock`s; the layers and their names are the same
+    in every mode.
     """
     check_recompute(recompute)
     per_stage, per_module = recompute == "stages", recompute == "modules"
-    x = conv_bn(inputs, STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="1")
-    x = conv_bn(x, STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="2")
+
+    def stem(xs):
+        x = conv_bn(xs[0], STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="1")
+        return [conv_bn(x, STEM_WIDTH, 3, strides=2, norm=norm, name="stem", suffix="2")]
 
     def stage1_unit(u):
         return lambda xs: [bottleneck(xs[0], spec.stage1_planes, norm=norm, name=f"stage1_unit{u}")]
 
     def stage1(xs):
+        xs = recomputed(stem, xs, name="stem_block", enabled=per_module)
         for u in range(spec.stage1_units):
             xs = recomputed(stage1_unit(u), xs, name=f"stage1_unit{u}_block", enabled=per_module)
         return xs
 
-    branches = recomputed(stage1, [x], name="stage1_block", enabled=per_stage)
+    # "stages": the stem and stage 1 are one block; "modules": the stem and each unit.
+    branches = recomputed(stage1, [inputs], name="stage1_block", enabled=per_stage)
     in_widths = (spec.stage1_planes * BOTTLENECK_EXPANSION,)
     for stage, num_modules in enumerate(spec.modules, start=2):
         widths = spec.widths[:stage]

@@ -10,9 +10,12 @@ closure, which works under `fit`, also with `jit_compile`, on the TensorFlow bac
 `recompute=` keyword and of `RuntimeConfig.recompute`:
 
 - `"none"`: keep every activation (the fastest step).
-- `"stages"`: stage 1 and each of stages 2-4 are one block each.
-- `"modules"`: every stage-1 unit and every multi-resolution module (its residual units and
-  its fusion) are one block each: the least memory, about one more forward pass of time.
+- `"stages"`: the stem with stage 1, and each of stages 2-4, are one block each.
+- `"modules"`: the stem, every stage-1 unit and every multi-resolution module (its residual
+  units and its fusion) are one block each: the least memory, about one more forward pass
+  of time.
+
+Either mode also makes `hrnetv2`'s representation and head one block.
 """
 
 import contextlib
@@ -79,7 +82,9 @@ class RecomputedBlock(keras.Model):
             with kept:
                 return run(list(tensors), training=True, mask=mask, **kwargs)
 
-        return keras.remat(forward)(*inputs)
+        outputs = keras.remat(forward)(*inputs)
+        # A single output comes back bare from the TensorFlow backend's remat.
+        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 def recomputed(build, inputs, *, name, enabled=True):
