@@ -118,8 +118,9 @@ class SegmentationTask(Task):
     def num_train_examples(self, data_dir):
         return len(self.files(data_dir, self.config.train_split))
 
-    def predictor(self, model, *, scales=None, flip=None, flip_pairs=()):
-        """A `Predictor` with the config's test protocol (`scales` / `flip` override it)."""
+    def predictor(self, model, *, scales=None, flip=None, flip_pairs=(), graph="auto"):
+        """A `Predictor` with the config's test protocol (`scales` / `flip` override it);
+        `graph` as `Predictor`'s (the model's BN-folded graph once it pays)."""
         config = self.config
         if config.flip_pairs is not None:
             flip_pairs = config.flip_pairs
@@ -136,6 +137,7 @@ class SegmentationTask(Task):
             resize=config.eval_resize,
             pad_value=black,
             align_corners=config.align_corners,
+            graph=graph,
         )
 
     def normalize(self, image):
