@@ -45,7 +45,7 @@ def weights_fingerprint(model):
     >>> import keras
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> before = weights_fingerprint(model)
-    >>> model.layers[0].bias.assign([1.0])
+    >>> _ = model.layers[0].bias.assign([1.0])
     >>> weights_fingerprint(model) == before
     False
     """
