@@ -204,7 +204,8 @@ class ClassificationTask(Task):
         if max_images is not None:
             examples = examples.take(max_images)
         top, labels = [], []
-        runner = inference_runner(model)
+        count = len(source) if max_images is None else min(max_images, len(source))
+        runner = inference_runner(model, calls=-(-count // self.config.eval_batch_size))
         for images, batch_labels in examples.batch(self.config.eval_batch_size):
             top.append(self.top_classes(runner, images)[0])
             labels.append(batch_labels.numpy())
@@ -224,9 +225,10 @@ class ClassificationTask(Task):
         self.check_predict_options(**options)
         config = self.config
         os.makedirs(out_dir, exist_ok=True)
-        runner = inference_runner(model)
+        paths = image_files(inputs)
+        runner = inference_runner(model, calls=len(paths))
         written = []
-        for path in image_files(inputs):
+        for path in paths:
             image = read_image(path)
             crop = evaluation_crop(
                 image, config.crop_size, config.eval_crop_pct, config.interpolation

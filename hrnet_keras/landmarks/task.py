@@ -171,7 +171,8 @@ class LandmarkTask(Task):
         `"<subset>/<attribute>"` entries.
         """
         results = {}
-        runner = inference_runner(model)
+        subsets = [self.read_faces(data_dir, a) for a in self._eval_annotations().values()]
+        runner = inference_runner(model, calls=sum(-(-len(f) // 8) for f in subsets))
         for name, annotations in self._eval_annotations().items():
             faces = self.read_faces(data_dir, annotations)
             nmes = self.score(self.predict_faces(runner, faces, decoder=decoder), faces)
@@ -213,7 +214,7 @@ class LandmarkTask(Task):
         known = self.read_faces(data_dir, annotations) if annotations is not None else []
         os.makedirs(out_dir, exist_ok=True)
         zeros = np.zeros((self.config.num_landmarks, 2), np.float32)
-        runner = inference_runner(model)
+        runner = inference_runner(model, calls=len(inputs))
         written = []
         for path in inputs:
             if box is not None:

@@ -39,6 +39,8 @@ class Predictor:
             once the eager calls would have paid for making it, `True` from the first
             call, `False` never (the model as built, eagerly). One graph serves every
             image size, window and flipped batch; it is made once per model and weights.
+        images: how many images this predictor will see, if known (to decide at once
+            whether the graph pays; sliding windows decide as they go).
 
     Example:
     >>> import numpy as np
@@ -63,8 +65,10 @@ class Predictor:
         pad_value=(0.0, 0.0, 0.0),
         align_corners=False,
         graph="auto",
+        images=None,
     ):
-        self.runner = inference_runner(model, graph)
+        calls = None if images is None or crop_size is not None else images * len(scales)
+        self.runner = inference_runner(model, graph, calls)
         self.model = self.runner.model
         self.scales = tuple(scales)
         self.flip = flip

@@ -67,3 +67,23 @@ def test_runner_leaves_subclassed_models_eager():
 def test_flags_must_be_bools(model, kwargs):
     with pytest.raises(ValueError, match="Received"):
         inference_function(model, **kwargs)
+
+
+def test_runner_with_a_known_number_of_calls_decides_after_the_first(monkeypatch):
+    from hrnet_keras.export import inference_runner as runner_module
+
+    layers = keras.layers
+    images = keras.Input((None, None, 3))
+    fresh = keras.Model(images, layers.BatchNormalization()(layers.Conv2D(2, 3)(images)))
+    x = np.ones((1, 8, 8, 3), "float32")
+    monkeypatch.setattr(runner_module, "SETUP_SECONDS_PER_LAYER", 1e-9)
+    last = InferenceRunner(fresh, calls=1)
+    last(x)
+    assert not last.uses_graph  # no call left to pay for it
+    many = InferenceRunner(fresh, calls=1000)
+    many(x)
+    assert many.uses_graph
+    monkeypatch.setattr(runner_module, "SETUP_SECONDS_PER_LAYER", 1e6)
+    costly = InferenceRunner(fresh, calls=1000)
+    costly(x)
+    assert not costly.uses_graph
