@@ -7,6 +7,7 @@ from hrnet_keras.convert.detect import DETECTOR_KINDS, KINDS, detect
 from hrnet_keras.convert.key_layouts import canonicalize
 from hrnet_keras.convert.porting import fill_model
 from hrnet_keras.models import (
+    cascade_mask_rcnn,
     cascade_rcnn,
     faster_rcnn,
     hrnet_backbone,
@@ -15,7 +16,12 @@ from hrnet_keras.models import (
     hrnetv2p,
     mask_rcnn,
 )
-from hrnet_keras.models.presets import CLASSIFICATION, FAMILIES, MASK_DETECTOR
+from hrnet_keras.models.presets import (
+    CASCADE_MASK_DETECTOR,
+    CLASSIFICATION,
+    FAMILIES,
+    MASK_DETECTOR,
+)
 from hrnet_keras.utils.atomic import atomic_path
 
 # How each kind of checkpoint was trained: its family's options in the presets table. A
@@ -23,6 +29,9 @@ from hrnet_keras.utils.atomic import atomic_path
 KIND_DEFAULTS = {family.kind: family.keywords() for family in FAMILIES}
 KIND_DEFAULTS["backbone"] = CLASSIFICATION.keywords()
 KIND_DEFAULTS["mask_rcnn"] = MASK_DETECTOR.keywords()
+KIND_DEFAULTS["cascade_mask_rcnn"] = CASCADE_MASK_DETECTOR.keywords()
+# Each mask detector's checkpoint also converts to its box detector (mask heads ignored).
+BOX_DETECTOR_OF = {"mask_rcnn": "faster_rcnn", "cascade_mask_rcnn": "cascade_rcnn"}
 
 
 def build_model(
@@ -44,7 +53,7 @@ def build_model(
 
     `channels` and `levels` are the HRNetV2p neck's; `rpn_channels` (default: `channels`)
     and `fc_channels` the Faster R-CNN heads'; `mask_channels` (default: `channels`) the
-    Mask R-CNN mask head's.
+    mask heads'.
 
     Example:
     >>> from hrnet_keras.convert import build_model
@@ -70,8 +79,12 @@ def build_model(
     if kind == "hrnetv2p":
         return hrnetv2p(width, channels=channels, levels=levels, input_shape=input_shape, **options)
     if kind in DETECTOR_KINDS:
-        builder = {"cascade_rcnn": cascade_rcnn, "mask_rcnn": mask_rcnn}.get(kind, faster_rcnn)
-        extra = {"mask_channels": mask_channels or channels} if kind == "mask_rcnn" else {}
+        builder = {
+            "cascade_rcnn": cascade_rcnn,
+            "mask_rcnn": mask_rcnn,
+            "cascade_mask_rcnn": cascade_mask_rcnn,
+        }.get(kind, faster_rcnn)
+        extra = {"mask_channels": mask_channels or channels} if kind in BOX_DETECTOR_OF else {}
         return builder(
             width,
             num_classes,
@@ -89,8 +102,8 @@ def _resolve(info, path, *, model, width, num_classes, drop_head):
     """Checks the requested kind, width and classes against the checkpoint."""
     # A detector's backbone and neck are an HRNetV2p.
     parts = ("backbone", "hrnetv2p") if info.kind in DETECTOR_KINDS else ("backbone",)
-    if info.kind == "mask_rcnn":
-        parts = (*parts, "faster_rcnn")
+    if info.kind in BOX_DETECTOR_OF:
+        parts = (*parts, BOX_DETECTOR_OF[info.kind])
     if model is not None and model not in (info.kind, *parts):
         raise ValueError(
             f"{path!r} holds a {info.kind} checkpoint (from its head's keys), not a {model} "
@@ -102,7 +115,7 @@ def _resolve(info, path, *, model, width, num_classes, drop_head):
             f"{path!r} holds HRNet weights of width {info.width!r}, not {width!r}. "
             f"Received: width={width!r}"
         )
-    if model in parts and model != "faster_rcnn":
+    if model in parts and model not in BOX_DETECTOR_OF.values():
         if num_classes is not None or drop_head:
             raise ValueError(
                 f"A {model} has no class head; `num_classes` and `drop_head` do not apply. "
@@ -168,11 +181,12 @@ def convert_checkpoint(
         checkpoint: `.pth`, `.pt`, `.bin` or `.safetensors` file.
         output: the `.keras` file to write.
         model: `"classifier"`, `"segmenter"`, `"landmarker"`, `"hrnetv2p"`, `"faster_rcnn"`,
-            `"mask_rcnn"`, `"cascade_rcnn"` or `"backbone"`; None to infer it from the head's
-            keys. Any checkpoint converts to `"backbone"` (its head tensors are then reported
-            as ignored), with the upsampling of the kind it was trained as; a Faster, Mask or
-            Cascade R-CNN's also to `"hrnetv2p"` (backbone and neck), a Mask R-CNN's also to
-            `"faster_rcnn"` (its mask head ignored).
+            `"mask_rcnn"`, `"cascade_rcnn"`, `"cascade_mask_rcnn"` or `"backbone"`; None to
+            infer it from the head's keys. Any checkpoint converts to `"backbone"` (its head
+            tensors are then reported as ignored), with the upsampling of the kind it was
+            trained as; a detector's also to `"hrnetv2p"` (backbone and neck), a Mask
+            R-CNN's also to `"faster_rcnn"` and a Cascade Mask R-CNN's to `"cascade_rcnn"`
+            (their mask heads ignored).
         width: expected width (int, `"18-small-v1"`, `"18-small-v2"`); None to infer it.
         num_classes: expected classes (a detector's without background); with
             `drop_head`, the classes of the new head.

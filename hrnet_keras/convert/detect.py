@@ -9,6 +9,7 @@ from hrnet_keras.convert.detector_heads import (
     MASK_PREFIX,
     RPN_PREFIX,
     cascade_stages,
+    mask_stages,
 )
 from hrnet_keras.models.spec import SMALL_VARIANTS, hrnet_spec
 
@@ -20,10 +21,11 @@ KINDS = (
     "faster_rcnn",
     "mask_rcnn",
     "cascade_rcnn",
+    "cascade_mask_rcnn",
     "backbone",
 )
 # The kinds whose checkpoints hold a whole two-stage detector.
-DETECTOR_KINDS = ("faster_rcnn", "mask_rcnn", "cascade_rcnn")
+DETECTOR_KINDS = ("faster_rcnn", "mask_rcnn", "cascade_rcnn", "cascade_mask_rcnn")
 _KIND_OF_LAYOUT = {
     "classification": "classifier",
     "segmentation": "segmenter",
@@ -48,7 +50,8 @@ class CheckpointInfo:
         levels: HRNetV2p levels (detection checkpoints only).
         rpn_channels: channels of the RPN's 3x3 conv (detector checkpoints only).
         fc_channels: width of the box head's shared fcs (detector checkpoints only).
-        mask_channels: channels of the mask head's convs (Mask R-CNN checkpoints only).
+        mask_channels: channels of the mask head's convs (Mask R-CNN and Cascade Mask R-CNN
+            checkpoints only).
     """
 
     kind: str
@@ -141,9 +144,10 @@ def detect(checkpoint, path="<checkpoint>"):
             return CheckpointInfo(kind, width, channels=channels, levels=levels)
         box = f"{BOX_PREFIX}0." if cascade_stages(tensors) else BOX_PREFIX
         classes = _rows(tensors, box + CLS_KEY[len(BOX_PREFIX) :])
-        mask_channels = _rows(tensors, MASK_PREFIX + "convs.0.conv.weight")
-        if kind == "faster_rcnn" and any(k.startswith(MASK_PREFIX) for k in tensors):
-            kind = "mask_rcnn"
+        mask = f"{MASK_PREFIX}0." if mask_stages(tensors) else MASK_PREFIX
+        mask_channels = _rows(tensors, mask + "convs.0.conv.weight")
+        if any(k.startswith(MASK_PREFIX) for k in tensors):
+            kind = {"faster_rcnn": "mask_rcnn", "cascade_rcnn": "cascade_mask_rcnn"}[kind]
         return CheckpointInfo(
             kind,
             width,

@@ -1,6 +1,7 @@
-"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head) and Cascade R-CNN (one
-box head per stage): their key layouts, brought to one, and how their tensors fill the Keras
-`RPNHead` and `RoIBoxHead`(s).
+"""The heads of mmdetection's Faster R-CNN (RPN and Shared2FC box head), Mask R-CNN (FCN mask
+head) and Cascade (Mask) R-CNN (one box head and mask head per stage): their key layouts,
+brought to one, and how their tensors fill the Keras `RPNHead`, `RoIBoxHead`(s) and
+`FCNMaskHead`(s).
 
 Backbone-agnostic: `split_detector_heads` takes the head tensors out of a state dict and
 `head_assignments` fills the heads of any `FasterRCNN`, whatever converts its backbone.
@@ -27,17 +28,15 @@ RPN_PREFIX = "rpn_head."
 BOX_PREFIX = "roi_head.bbox_head."
 # mmdetection 1.x (and the HRNet repository's fork of it) had no `roi_head` wrapper.
 V1_BOX_PREFIX = "bbox_head."
-MASK_PREFIXES = (
-    "roi_head.mask_head.",
-    "roi_head.mask_roi_extractor.",
-    "mask_head.",
-    "mask_roi_extractor.",
-)
 MASK_PREFIX = "roi_head.mask_head."
+# RoI extractors (RoIAlign) hold no weights.
+EXTRACTOR_PREFIXES = ("mask_roi_extractor.", "roi_head.mask_roi_extractor.")
 # Cascade R-CNN and HTC keep one box head per stage: `bbox_head.{stage}.`.
 _STAGED_BOX = re.compile(r"^(roi_head\.)?bbox_head\.\d+\.")
 # mmdetection v2's Cascade (Mask) R-CNN: `roi_head.bbox_head.{stage}.`, converted.
 CASCADE_BOX = re.compile(r"^roi_head\.bbox_head\.(\d+)\.")
+# mmdetection v2's Cascade Mask R-CNN: `roi_head.mask_head.{stage}.`.
+CASCADE_MASK = re.compile(r"^roi_head\.mask_head\.(\d+)\.")
 # HTC's semantic branch: an HTC is not a Cascade R-CNN.
 HTC_PREFIXES = ("roi_head.semantic_head.", "semantic_head.")
 
@@ -77,8 +76,9 @@ class DetectorHeads:
             regression without background rows, or one box head per stage under
             `roi_head.bbox_head.{stage}.`); empty when the heads are not those of a Faster
             or Cascade R-CNN (HTC, mmdetection 1.x cascades) and were all ignored.
-        layout: `"mmdet_v2"`, `"mmdet_v1"`, `"cascade"` (mmdetection v2's Cascade R-CNN)
-            or `"other"`.
+        layout: `"mmdet_v2"`, `"mmdet_v1"`, `"cascade"` (mmdetection v2's Cascade R-CNN,
+            with one mask head per stage under `roi_head.mask_head.{stage}.` for a Cascade
+            Mask R-CNN) or `"other"`.
         ignored: original keys deliberately not converted (other detectors).
         notes: what was adapted.
     """
@@ -118,11 +118,11 @@ def split_detector_heads(tensors):
     Faster R-CNN heads in mmdetection v2's layout (`rpn_head.*`, `roi_head.bbox_head.*`) are
     kept as they are; in mmdetection 1.x's (`bbox_head.*`, background first, 4 * (K + 1)
     regression rows) they are renamed and reordered to v2's. mmdetection v2's Cascade R-CNN
-    heads (`roi_head.bbox_head.{stage}.*`) are kept as they are. A Mask R-CNN's mask head is
-    kept as `roi_head.mask_head.*` (1.x: `mask_head.*`, renamed); a model without a mask
-    head ignores it. A Cascade Mask R-CNN's mask heads are ignored (its box detector
-    converts); the heads of other detectors with staged box heads (HTC, mmdetection 1.x
-    cascades) are all ignored.
+    heads (`roi_head.bbox_head.{stage}.*`) are kept as they are, and so are a Cascade Mask
+    R-CNN's mask heads (`roi_head.mask_head.{stage}.*`). A Mask R-CNN's mask head is kept as
+    `roi_head.mask_head.*` (1.x: `mask_head.*`, renamed). A model without mask heads ignores
+    them (`fill_model`); the mask RoI extractors hold no weights. The heads of other
+    detectors with staged box heads (HTC, mmdetection 1.x cascades) are all ignored.
 
     Args:
         tensors: key -> array, `backbone.*` / `neck.*` and heads.
@@ -151,12 +151,9 @@ def split_detector_heads(tensors):
     staged = any(_STAGED_BOX.match(k) for k in heads)
     cascade = all(CASCADE_BOX.match(k) for k in heads if _STAGED_BOX.match(k))
     if staged and cascade and not any(k.startswith(HTC_PREFIXES) for k in heads):
-        notes = []
-        masks = sorted(k for k in heads if k.startswith(MASK_PREFIXES))
-        if masks:
-            notes.append(f"ignored {len(masks)} mask-head tensors: the box detector converts")
-        kept = {k: v for k, v in heads.items() if k not in masks}
-        return rest, DetectorHeads(kept, "cascade", masks, notes)
+        # Unknown mask keys (a 1.x `mask_head.*` beside v2 boxes) stay, for the strict check.
+        kept = {k: v for k, v in heads.items() if not k.startswith(EXTRACTOR_PREFIXES)}
+        return rest, DetectorHeads(kept, "cascade")
     if staged:
         note = (
             f"ignored {len(heads)} tensors of staged box heads (HTC, or a cascade in "
@@ -175,7 +172,7 @@ def split_detector_heads(tensors):
     heads = {
         ("roi_head." + k if k.startswith("mask_head.") else k): v
         for k, v in heads.items()
-        if not k.startswith(("mask_roi_extractor.", "roi_head.mask_roi_extractor."))
+        if not k.startswith(EXTRACTOR_PREFIXES)
     }
     if v1:
         heads = _v1_to_v2(heads, notes)
@@ -210,6 +207,12 @@ def mask_keys(tensors):
     return sorted(k for k in tensors if k.startswith(MASK_PREFIX))
 
 
+def mask_stages(tensors):
+    """The number of mask heads under `roi_head.mask_head.{stage}.` (0: none staged)."""
+    stages = {int(m.group(1)) for k in tensors if (m := CASCADE_MASK.match(k))}
+    return max(stages) + 1 if stages else 0
+
+
 def cascade_stages(tensors):
     """The number of box heads under `roi_head.bbox_head.{stage}.` (0: not a cascade)."""
     stages = {int(m.group(1)) for k in tensors if (m := CASCADE_BOX.match(k))}
@@ -237,7 +240,9 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=
             initialised (their tensors are used).
         mask_head: a built `hrnet_keras.detection.FCNMaskHead` (Mask R-CNN), filled from
             `roi_head.mask_head.convs.{i}.conv`, `.upsample` (a transposed conv: PyTorch's
-            `(in, out, kh, kw)` kernel to Keras' `(kh, kw, out, in)`) and `.conv_logits`.
+            `(in, out, kh, kw)` kernel to Keras' `(kh, kw, out, in)`) and `.conv_logits`;
+            or a list of them (a Cascade Mask R-CNN's stages), head `i` reading
+            `roi_head.mask_head.{i}.*`.
 
     Returns:
         A `HeadFill`; nothing is assigned yet.
@@ -250,9 +255,13 @@ def head_assignments(rpn_head, roi_head, tensors, *, drop_head=False, mask_head=
             tables.append((head, {k: prefix + v[len(BOX_PREFIX) :] for k, v in BOX_LAYERS.items()}))
     else:
         tables.append((roi_head, BOX_LAYERS))
-    if mask_head is not None:
-        table = {f"conv{i}": f"{MASK_PREFIX}convs.{i}.conv" for i in range(len(mask_head.convs))}
-        tables.append((mask_head, {**table, **MASK_LAYERS}))
+    staged = isinstance(mask_head, (list, tuple))
+    mask_heads = list(mask_head) if staged else [] if mask_head is None else [mask_head]
+    for stage, head in enumerate(mask_heads):
+        prefix = f"{MASK_PREFIX}{stage}." if staged else MASK_PREFIX
+        table = {f"conv{i}": f"{prefix}convs.{i}.conv" for i in range(len(head.convs))}
+        table.update({k: prefix + v[len(MASK_PREFIX) :] for k, v in MASK_LAYERS.items()})
+        tables.append((head, table))
     for head, table in tables:
         for attribute, module in table.items():
             # The mask head keeps its 3x3 convs in a list: `conv{i}` is `convs[i]`.

@@ -152,7 +152,8 @@ def fill_model(
                 f"roi_head.*): model {model.name!r} has no detector heads"
             )
     else:
-        mask_head = getattr(model, "mask_head", None)
+        # A Cascade Mask R-CNN's stages have a list of mask heads.
+        mask_head = getattr(model, "mask_heads", None) or getattr(model, "mask_head", None)
         masks = mask_keys(tensors)
         if mask_head is None and masks:
             report.ignored += masks

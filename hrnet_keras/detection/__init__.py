@@ -5,6 +5,7 @@ and serves them."""
 from hrnet_keras.detection.anchors import base_anchors, level_anchors, multilevel_anchors
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes
+from hrnet_keras.detection.cascade_mask_rcnn import CascadeMaskRCNN
 from hrnet_keras.detection.cascade_rcnn import CASCADE_STAGES, CascadeRCNN, CascadeStage
 from hrnet_keras.detection.config import COCO_CLASS_NAMES, DetectionConfig
 from hrnet_keras.detection.faster_rcnn import FasterRCNN
@@ -22,6 +23,7 @@ from hrnet_keras.detection.task import DetectionTask
 __all__ = [
     "CASCADE_STAGES",
     "COCO_CLASS_NAMES",
+    "CascadeMaskRCNN",
     "CascadeRCNN",
     "CascadeStage",
     "DetectionConfig",

@@ -53,18 +53,7 @@ class MaskRCNN(FasterRCNN):
         self.mask_roi_size = mask_roi_size
         self.mask_channels = mask_channels
         self.mask_convs = mask_convs
-        self.mask_head = FCNMaskHead(
-            num_classes,
-            roi_size=mask_roi_size,
-            strides=self.strides[:4],
-            conv_channels=mask_channels,
-            num_convs=mask_convs,
-            roi_window=self.roi_window,
-            roi_oversize=self.roi_oversize,
-            name="mask_head",
-        )
-        channels = backbone.output[self.level_names[0]].shape[-1]
-        self.mask_head.build(([(None, None, None, channels)] * 4, (None, None, 4)))
+        self.mask_head = build_mask_head(self, "mask_head")
 
     @property
     def loss_names(self):
@@ -73,34 +62,14 @@ class MaskRCNN(FasterRCNN):
 
     def detect(self, first):
         detections = super().detect(first)
-        logits = self.mask_head((first["levels"][:4], detections["boxes"]))
-        masks = ops.sigmoid(ops.cast(class_masks(logits, detections["labels"]), "float32"))
-        valid = detections["labels"] >= 0
-        return {**detections, "masks": ops.where(valid[:, :, None, None], masks, 0.0)}
+        return {**detections, "masks": detection_masks([self.mask_head], first, detections)}
 
     def roi_losses(self, first, targets):
         """The box head's losses and `rcnn_mask`, on one sample of RoIs."""
-        for key in ("masks", "mask_boxes"):
-            if key not in targets:
-                raise ValueError(
-                    f"MaskRCNN's targets need `{key}` (a detection pipeline with "
-                    f"`masks=True`). Received: targets keys={sorted(targets)}"
-                )
+        check_mask_targets(self, targets)
         samples = self.rcnn_samples(first, targets)
         losses = self.box_losses(first, samples)
-        rows = max(int(self.rcnn_num_samples * POSITIVE_FRACTION), 1)
-        rois = samples["rois"][:, :rows]
-        logits = self.mask_head((first["levels"][:4], rois))
-        goals = mask_targets(
-            rois,
-            samples["gt_index"][:, :rows],
-            targets["masks"],
-            targets["mask_boxes"],
-            size=2 * self.mask_roi_size,
-        )
-        losses["rcnn_mask"] = mask_loss(
-            logits, goals, samples["labels"][:, :rows], samples["positive"][:, :rows]
-        )
+        losses["rcnn_mask"] = positive_mask_loss(self, self.mask_head, first, samples, targets)
         return losses
 
     def get_config(self):
@@ -110,3 +79,65 @@ class MaskRCNN(FasterRCNN):
             "mask_channels": self.mask_channels,
             "mask_convs": self.mask_convs,
         }
+
+
+def build_mask_head(detector, name):
+    """A built `FCNMaskHead` of `detector`'s classes, pooled levels, RoIAlign window and mask
+    settings (`mask_roi_size`, `mask_channels`, `mask_convs`), called `name`."""
+    head = FCNMaskHead(
+        detector.num_classes,
+        roi_size=detector.mask_roi_size,
+        strides=detector.strides[:4],
+        conv_channels=detector.mask_channels,
+        num_convs=detector.mask_convs,
+        roi_window=detector.roi_window,
+        roi_oversize=detector.roi_oversize,
+        name=name,
+    )
+    channels = detector.backbone.output[detector.level_names[0]].shape[-1]
+    head.build(([(None, None, None, channels)] * 4, (None, None, 4)))
+    return head
+
+
+def detection_masks(heads, first, detections):
+    """`(B, M, S, S)` mask probabilities of the detections: each head's sigmoid of the
+    detection label's channel, averaged over `heads` (mmdetection's `merge_aug_masks` of a
+    Cascade Mask R-CNN's stages; one head: Mask R-CNN's), zeros on padding rows."""
+    levels = first["levels"][:4]
+    total = None
+    for head in heads:
+        logits = head((levels, detections["boxes"]))
+        masks = ops.sigmoid(ops.cast(class_masks(logits, detections["labels"]), "float32"))
+        total = masks if total is None else total + masks
+    valid = detections["labels"] >= 0
+    return ops.where(valid[:, :, None, None], total / len(heads), 0.0)
+
+
+def check_mask_targets(detector, targets):
+    """Raises unless `targets` carry the instance masks a mask head trains on."""
+    for key in ("masks", "mask_boxes"):
+        if key not in targets:
+            raise ValueError(
+                f"{type(detector).__name__}'s targets need `{key}` (a detection pipeline "
+                f"with `masks=True`). Received: targets keys={sorted(targets)}"
+            )
+
+
+def positive_mask_loss(detector, head, first, samples, targets):
+    """`mask_loss` of `head` on the positive rows of `samples` (`sample_rois`' dict).
+
+    The sampler puts the positives first, at most a quarter of `rcnn_num_samples`, so the
+    head runs on those rows only; their targets are the matched instances' masks
+    (`mask_targets`) at twice the head's RoI size.
+    """
+    rows = max(int(detector.rcnn_num_samples * POSITIVE_FRACTION), 1)
+    rois = samples["rois"][:, :rows]
+    logits = head((first["levels"][:4], rois))
+    goals = mask_targets(
+        rois,
+        samples["gt_index"][:, :rows],
+        targets["masks"],
+        targets["mask_boxes"],
+        size=2 * detector.mask_roi_size,
+    )
+    return mask_loss(logits, goals, samples["labels"][:, :rows], samples["positive"][:, :rows])

@@ -10,11 +10,12 @@ maps the boxes back to the input's pixels. Two entry points, both exported by
 - `serve_bytes(images)`: a batch of encoded JPEG / PNG / BMP / GIF strings of any sizes,
   decoded in the graph (the `serving_bytes` signature).
 
-A Mask R-CNN's graph also returns `masks`: each detection's mask pasted into its photo
-(`paste_masks`, threshold 0.5) as uint8 0/1 `(B, M, H, W)` at the photo's own resolution
-(for encoded files of several sizes, the largest height and width of the batch, each photo's
-masks top-left and zero beyond it); or, with `paste_masks=False`, the 28x28 probabilities in
-each box, for clients that paste themselves.
+A mask model's graph (Mask R-CNN, Cascade Mask R-CNN) also returns `masks`: each
+detection's mask pasted into its photo (`paste_masks`, threshold 0.5) as uint8 0/1
+`(B, M, H, W)` at the photo's own resolution (for encoded files of several sizes, the
+largest height and width of the batch, each photo's masks top-left and zero beyond it); or,
+with `paste_masks=False`, the 28x28 probabilities in each box, for clients that paste
+themselves.
 """
 
 import keras

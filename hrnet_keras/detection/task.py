@@ -23,7 +23,9 @@ from hrnet_keras.training.task import Task
 from hrnet_keras.utils.atomic import atomic_path
 
 # The builders of the detectors this task trains (`hrnet_keras.models`).
-DETECTOR_BUILDERS = ("faster_rcnn", "mask_rcnn", "cascade_rcnn")
+DETECTOR_BUILDERS = ("faster_rcnn", "mask_rcnn", "cascade_rcnn", "cascade_mask_rcnn")
+# Those of them with mask heads: they train on instance masks (`task.masks`).
+MASK_BUILDERS = ("mask_rcnn", "cascade_mask_rcnn")
 # What `evaluate` returns: COCO's box AP (mmdetection's `bbox_mAP*`), in [0, 1].
 BOX_METRICS = (
     "bbox_AP",
@@ -38,7 +40,7 @@ MASK_METRICS = tuple(name.replace("bbox_", "segm_") for name in BOX_METRICS)
 
 
 class DetectionTask(Task):
-    """Object detection with Faster, Mask or Cascade R-CNN (`recipe.task` is a
+    """Object detection with Faster, Mask, Cascade or Cascade Mask R-CNN (`recipe.task` is a
     `DetectionConfig`).
 
     The model owns its loss (`FasterRCNN.compute_loss`), so `build_loss` returns None. It
@@ -93,13 +95,13 @@ class DetectionTask(Task):
                 f"Detection trains {' or '.join(f'`{b}`' for b in DETECTOR_BUILDERS)} models. "
                 f"Received: builder={model.builder!r}"
             )
-        if model.builder == "mask_rcnn" and not self.config.masks:
+        if model.builder in MASK_BUILDERS and not self.config.masks:
             raise ValueError(
-                "A `mask_rcnn` trains on instance masks: set `task.masks=True`. "
+                f"A `{model.builder}` trains on instance masks: set `task.masks=True`. "
                 f"Received: masks={self.config.masks}"
             )
         extra = {}
-        if model.builder == "mask_rcnn":
+        if model.builder in MASK_BUILDERS:
             extra["mask_channels"] = self.config.mask_channels
         detector = model.build(
             **extra,
@@ -151,8 +153,9 @@ class DetectionTask(Task):
         Returns:
             `{"bbox_AP", "bbox_AP50", "bbox_AP75", "bbox_AP_small", "bbox_AP_medium",
             "bbox_AP_large"}`, floats in [0, 1] (-1 where the split has no object of that
-            size); for a model that returns masks (Mask R-CNN) also the same `segm_*` keys,
-            of the masks pasted into each original image and encoded as RLE.
+            size); for a model that returns masks (Mask R-CNN, Cascade Mask R-CNN) also
+            the same `segm_*` keys, of the masks pasted into each original image and
+            encoded as RLE.
         """
         split = self.split(data_dir, training=False)
         annotations, _ = self.config.paths(data_dir, training=False)

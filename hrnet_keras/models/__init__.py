@@ -8,6 +8,7 @@ Example:
 """
 
 from hrnet_keras.models.backbone import HRNetBackbone
+from hrnet_keras.models.cascade_mask_rcnn import cascade_mask_rcnn
 from hrnet_keras.models.cascade_rcnn import cascade_rcnn
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.complexity import multiply_adds
@@ -29,6 +30,7 @@ __all__ = [
     "HRNetOptions",
     "HRNetSpec",
     "ResNetBackbone",
+    "cascade_mask_rcnn",
     "cascade_rcnn",
     "faster_rcnn",
     "fold_batch_norm",

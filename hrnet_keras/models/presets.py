@@ -20,6 +20,7 @@ import math
 # Until the shared data layer holds them, the ImageNet statistics live with the segmentation
 # config; every official codebase normalises RGB / 255 with them (mmdetection in 0-255 units).
 from hrnet_keras.data.normalization import IMAGENET_MEAN, IMAGENET_STD
+from hrnet_keras.models.cascade_mask_rcnn import cascade_mask_rcnn
 from hrnet_keras.models.cascade_rcnn import cascade_rcnn
 from hrnet_keras.models.classifier import hrnet_classifier
 from hrnet_keras.models.faster_rcnn import faster_rcnn
@@ -46,10 +47,11 @@ BUILDERS = {
     "faster_rcnn": faster_rcnn,
     "mask_rcnn": mask_rcnn,
     "cascade_rcnn": cascade_rcnn,
+    "cascade_mask_rcnn": cascade_mask_rcnn,
 }
 # The builders whose model has a separate backbone: `ModelConfig.backbone` and
 # `ModelConfig.backbone_weights` apply to them.
-BACKBONE_BUILDERS = frozenset({"faster_rcnn", "mask_rcnn", "cascade_rcnn"})
+BACKBONE_BUILDERS = frozenset({"faster_rcnn", "mask_rcnn", "cascade_rcnn", "cascade_mask_rcnn"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +154,14 @@ MASK_DETECTOR = Family(
     DETECTION_DEFAULTS,
     kind="mask_rcnn",
     source="open-mmlab/mmdetection (configs/hrnet), the whole Mask R-CNN",
+)
+# mmdetection's whole Cascade Mask R-CNN: the options of its Cascade R-CNN.
+CASCADE_MASK_DETECTOR = Family(
+    "cascade mask detector",
+    cascade_mask_rcnn,
+    DETECTION_DEFAULTS,
+    kind="cascade_mask_rcnn",
+    source="open-mmlab/mmdetection (configs/hrnet), the whole Cascade Mask R-CNN",
 )
 # The paper's detection baseline. mmdetection's ResNet + FPN train with torch's default BN
 # and nearest top-down upsampling: the options of its HRNet detectors. Its checkpoints port
@@ -331,6 +341,20 @@ def _cascade_rcnn(width, box_ap, stamp):
     )
 
 
+def _cascade_mask_rcnn(width, box_ap, mask_ap, stamp):
+    # mmdetection's configs/hrnet/README.md (v2.x), the Cascade Mask R-CNN table.
+    name = f"cascade_mask_rcnn_hrnetv2p_w{width}_20e_coco"
+    return Preset(
+        name,
+        CASCADE_MASK_DETECTOR,
+        width,
+        80,
+        (800, 1216),
+        checkpoint=f"{name}_{stamp}.pth",
+        note=f"COCO Cascade Mask R-CNN, 20 epochs, box AP {box_ap}, mask AP {mask_ap}",
+    )
+
+
 _SMALL_CS = "hrnet_w18_small_v{}_cityscapes_cls19_1024x2048_trainset.pth"
 _MMDET = "faster_rcnn_hrnetv2p_w{}_1x_coco_{}.pth"
 
@@ -407,6 +431,9 @@ PRESETS = (
     _cascade_rcnn(18, 41.2, "20200210-434be9d7"),
     _cascade_rcnn(32, 43.3, "20200208-928455a4"),
     _cascade_rcnn(40, 43.8, "20200512_161112-75e47b04"),
+    _cascade_mask_rcnn(18, 41.6, 36.4, "20200210-b543cd2b"),
+    _cascade_mask_rcnn(32, 44.3, 38.6, "20200512_154043-39d9cf7b"),
+    _cascade_mask_rcnn(40, 45.1, 39.3, "20200527_204922-969c4610"),
     Preset(
         "resnet50_fpn",
         RESNET_DETECTION,

@@ -1,6 +1,6 @@
-"""mmdetection v2 Cascade R-CNN checkpoints: their heads kept stage by stage, mask and HTC heads
-told apart, every stage's tensors matched to its Keras box head (the whole conversion against
-the PyTorch reference is `tests/detection/test_cascade_rcnn_parity.py`)."""
+"""mmdetection v2 Cascade R-CNN checkpoints: their heads kept stage by stage (mask heads too),
+HTC heads told apart, every stage's tensors matched to its Keras box head (the whole
+conversion against the PyTorch reference is `tests/detection/test_cascade_rcnn_parity.py`)."""
 
 import numpy as np
 from detection_helpers import tiny_pyramid
@@ -39,13 +39,14 @@ def _cascade_heads(stages=3):
     return {k: rng.normal(size=s).astype("float32") for k, s in shapes.items()}
 
 
-def test_cascade_heads_are_kept_and_mask_heads_ignored():
+def test_cascade_heads_are_kept_with_their_mask_heads():
     tensors = {**_cascade_heads(), "neck.fpn_convs.0.conv.weight": np.zeros((8, 8, 3, 3))}
     tensors["roi_head.mask_head.0.conv_logits.weight"] = np.zeros((3, 8, 1, 1))
     rest, heads = split_detector_heads(tensors)
     assert heads.layout == "cascade" and sorted(rest) == ["neck.fpn_convs.0.conv.weight"]
-    assert set(heads.tensors) == set(_cascade_heads())
-    assert heads.ignored == ["roi_head.mask_head.0.conv_logits.weight"]
+    # A Cascade Mask R-CNN's mask heads convert too (a Cascade R-CNN ignores them).
+    assert set(heads.tensors) == {*_cascade_heads(), "roi_head.mask_head.0.conv_logits.weight"}
+    assert not heads.ignored
     assert canonicalize(tensors).layout == "cascade_rcnn"
 
 

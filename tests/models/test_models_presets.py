@@ -13,6 +13,7 @@ from hrnet_keras.models import HRNetBackbone, hrnet_classifier, hrnetv1, hrnetv1
 from hrnet_keras.models.options import KEYWORDS, TRAINING_KEYWORDS, HRNetOptions
 from hrnet_keras.models.presets import (
     CASCADE_DETECTOR,
+    CASCADE_MASK_DETECTOR,
     CLASSIFICATION,
     DETECTION,
     DETECTOR,
@@ -114,6 +115,7 @@ def test_every_other_copy_reads_the_table():
         "faster_rcnn": DETECTOR.keywords(),
         "cascade_rcnn": CASCADE_DETECTOR.keywords(),
         "mask_rcnn": MASK_DETECTOR.keywords(),
+        "cascade_mask_rcnn": CASCADE_MASK_DETECTOR.keywords(),
         "backbone": CLASSIFICATION.keywords(),
     } == KIND_DEFAULTS
 
