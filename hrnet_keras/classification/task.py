@@ -24,6 +24,7 @@ from hrnet_keras.data.files import image_files
 from hrnet_keras.data.images import read_image
 from hrnet_keras.data.normalization import normalize
 from hrnet_keras.errors import UsageError
+from hrnet_keras.export.inference_runner import inference_runner
 from hrnet_keras.training.task import Task
 
 CLASSES_FILE = "classes.json"
@@ -184,8 +185,12 @@ class ClassificationTask(Task):
     # Evaluation and prediction ------------------------------------------------------
 
     def top_classes(self, model, images):
-        """`(classes, probabilities)`, `(b, k)` each, of normalised crops."""
-        logits = model(images, training=False)
+        """`(classes, probabilities)`, `(b, k)` each, of normalised crops.
+
+        `model` is a Keras model or an `InferenceRunner` of one (which runs the model's
+        BN-folded graph once it pays; pass the same runner to calls in a loop).
+        """
+        logits = inference_runner(model)(images)
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
         k = min(self.config.top_k, len(self.class_names))
         values, indices = tf.math.top_k(probabilities, k)
@@ -199,8 +204,10 @@ class ClassificationTask(Task):
         if max_images is not None:
             examples = examples.take(max_images)
         top, labels = [], []
+        count = len(source) if max_images is None else min(max_images, len(source))
+        runner = inference_runner(model, calls=-(-count // self.config.eval_batch_size))
         for images, batch_labels in examples.batch(self.config.eval_batch_size):
-            top.append(self.top_classes(model, images)[0])
+            top.append(self.top_classes(runner, images)[0])
             labels.append(batch_labels.numpy())
         return classification_scores(np.concatenate(top), np.concatenate(labels), self.class_names)
 
@@ -218,14 +225,16 @@ class ClassificationTask(Task):
         self.check_predict_options(**options)
         config = self.config
         os.makedirs(out_dir, exist_ok=True)
+        paths = image_files(inputs)
+        runner = inference_runner(model, calls=len(paths))
         written = []
-        for path in image_files(inputs):
+        for path in paths:
             image = read_image(path)
             crop = evaluation_crop(
                 image, config.crop_size, config.eval_crop_pct, config.interpolation
             )
             classes, probabilities = self.top_classes(
-                model, normalize(crop, config.mean, config.std)[None]
+                runner, normalize(crop, config.mean, config.std)[None]
             )
             names = [self.class_names[i] for i in classes[0]]
             ranked = ", ".join(f"{n} {p:.3f}" for n, p in zip(names, probabilities[0]))

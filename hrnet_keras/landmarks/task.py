@@ -7,6 +7,7 @@ import numpy as np
 
 from hrnet_keras.data.normalization import normalize
 from hrnet_keras.errors import UsageError
+from hrnet_keras.export.inference_runner import inference_runner
 from hrnet_keras.landmarks.annotations import FaceAnnotation
 from hrnet_keras.landmarks.datasets import WFLW_ATTRIBUTES
 from hrnet_keras.landmarks.decoding import LandmarkDecoder
@@ -131,14 +132,19 @@ class LandmarkTask(Task):
         )
 
     def predict_faces(self, model, faces, *, batch_size=8, decoder=None):
-        """Landmarks `(N, K, 2)` in original-image pixels for the faces' boxes."""
+        """Landmarks `(N, K, 2)` in original-image pixels for the faces' boxes.
+
+        `model` is a Keras model or an `InferenceRunner` of one (which runs the model's
+        BN-folded graph once it pays; pass the same runner to calls in a loop).
+        """
+        runner = inference_runner(model)
         decode = self.decoder(decoder)
         crops = face_dataset(
             faces, self.options, training=False, batch_size=batch_size, targets=False
         )
         points = []
         for batch in crops:
-            heatmaps = model(normalize(batch["crop"]), training=False)
+            heatmaps = runner(normalize(batch["crop"]))
             points.append(np.asarray(decode(heatmaps)))
         points = np.concatenate(points)
         centers = np.stack([f.center for f in faces])
@@ -165,9 +171,11 @@ class LandmarkTask(Task):
         `"<subset>/<attribute>"` entries.
         """
         results = {}
+        subsets = [self.read_faces(data_dir, a) for a in self._eval_annotations().values()]
+        runner = inference_runner(model, calls=sum(-(-len(f) // 8) for f in subsets))
         for name, annotations in self._eval_annotations().items():
             faces = self.read_faces(data_dir, annotations)
-            nmes = self.score(self.predict_faces(model, faces, decoder=decoder), faces)
+            nmes = self.score(self.predict_faces(runner, faces, decoder=decoder), faces)
             results[name] = summarize(nmes)
             for attribute in WFLW_ATTRIBUTES:
                 mask = np.array([attribute in f.attributes for f in faces])
@@ -206,6 +214,7 @@ class LandmarkTask(Task):
         known = self.read_faces(data_dir, annotations) if annotations is not None else []
         os.makedirs(out_dir, exist_ok=True)
         zeros = np.zeros((self.config.num_landmarks, 2), np.float32)
+        runner = inference_runner(model, calls=len(inputs))
         written = []
         for path in inputs:
             if box is not None:
@@ -218,7 +227,7 @@ class LandmarkTask(Task):
                         f"No face of the annotations is in this image. Received: image={path!r}"
                     )
                 faces = [FaceAnnotation(os.fspath(path), zeros, f.center, f.scale) for f in faces]
-            points = self.predict_faces(model, faces)
+            points = self.predict_faces(runner, faces)
             picture = Image.open(path).convert("RGB")
             for face, face_points in zip(faces, points):
                 picture = draw_landmarks(picture, face_points, box=face.box)

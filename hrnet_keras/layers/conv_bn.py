@@ -4,6 +4,8 @@ import dataclasses
 
 import keras
 
+from hrnet_keras.layers.batch_norm import BatchNormalization
+
 
 @dataclasses.dataclass(frozen=True)
 class NormOptions:
@@ -31,7 +33,7 @@ class NormOptions:
             raise ValueError(f"`bn_epsilon` must be positive. Received: bn_epsilon={self.epsilon}")
 
     def batch_norm(self, name):
-        return keras.layers.BatchNormalization(
+        return BatchNormalization(
             momentum=self.momentum,
             epsilon=self.epsilon,
             synchronized=self.synchronized,

@@ -5,6 +5,7 @@ import keras
 from hrnet_keras.models.backbone import HRNetBackbone
 from hrnet_keras.models.heads import dense_prediction_head
 from hrnet_keras.models.options import SEGMENTATION_DEFAULTS, check_num_classes, with_options
+from hrnet_keras.models.recompute import recomputed
 from hrnet_keras.models.representations import hrnetv2_representation
 from hrnet_keras.models.weights import load_weights
 
@@ -22,7 +23,7 @@ def hrnetv2(width=48, num_classes=None, *, weights=None, name=None, options):
         num_classes: None for the representation, or the number of classes / landmarks.
         weights: None, a `.keras` / `.weights.h5` file, or a published PyTorch checkpoint.
         name: model name (default `hrnetv2_w{width}`).
-        input_shape, upsample, align_corners, bn_momentum, bn_epsilon, sync_bn: the
+        input_shape, upsample, align_corners, bn_momentum, bn_epsilon, sync_bn, recompute: the
             keywords every builder shares, see `hrnet_keras.models.options.HRNetOptions`.
             The defaults are the segmentation code's (`SEGMENTATION_DEFAULTS`: bilinear
             fusion, `align_corners=False`, Keras BN momentum 0.99, epsilon 1e-5), which the
@@ -40,8 +41,15 @@ def hrnetv2(width=48, num_classes=None, *, weights=None, name=None, options):
     check_num_classes(num_classes)
     backbone = HRNetBackbone(width=width, **options.backbone_arguments())
     branches = list(backbone.pyramid_outputs.values())
-    x = hrnetv2_representation(branches, align_corners=options.align_corners)
-    if num_classes is not None:
-        x = dense_prediction_head(x, num_classes, norm=options.norm)
+
+    def head(xs):
+        x = hrnetv2_representation(xs, align_corners=options.align_corners)
+        if num_classes is not None:
+            x = dense_prediction_head(x, num_classes, norm=options.norm)
+        return [x]
+
+    # The stride-4 representation and head are recomputed too, unless nothing is.
+    enabled = options.recompute != "none"
+    (x,) = recomputed(head, branches, name="head_block", enabled=enabled)
     model = keras.Model(backbone.input, x, name=name or f"hrnetv2_{backbone.spec.name}")
     return load_weights(model, weights)

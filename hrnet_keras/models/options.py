@@ -2,8 +2,8 @@
 official codebase trained its checkpoints with.
 
 Every public builder (`hrnetv1`, `hrnetv1h`, `hrnetv2`, `hrnetv2p`, `hrnet_classifier`) takes
-`input_shape`, `upsample`, `align_corners`, `bn_momentum`, `bn_epsilon` and `sync_bn` as
-keywords; `with_options` adds them to a builder, with the defaults of the code whose
+`input_shape`, `upsample`, `align_corners`, `bn_momentum`, `bn_epsilon`, `sync_bn` and
+`recompute` as keywords; `with_options` adds them to a builder, with the defaults of the code whose
 checkpoints the builder usually loads, and validates them before anything is built.
 """
 
@@ -12,6 +12,7 @@ import functools
 import inspect
 
 from hrnet_keras.layers import NormOptions
+from hrnet_keras.models.recompute import check_recompute
 
 UPSAMPLINGS = ("nearest", "bilinear")
 
@@ -63,6 +64,8 @@ class HRNetOptions:
         bn_momentum: Keras batch-norm momentum, `1 - torch_momentum`.
         bn_epsilon: batch-norm epsilon (PyTorch's 1e-5; Keras' own default is 1e-3).
         sync_bn: synchronise batch statistics across replicas.
+        recompute: activation recomputation in training: `"none"`, `"stages"` or
+            `"modules"` (`hrnet_keras.models.recompute`); the same outputs and gradients.
 
     Example:
     >>> from hrnet_keras.models.options import SEGMENTATION_DEFAULTS
@@ -76,6 +79,7 @@ class HRNetOptions:
     bn_momentum: float
     bn_epsilon: float
     sync_bn: bool = False
+    recompute: str = "none"
 
     def __post_init__(self):
         if self.upsample not in UPSAMPLINGS:
@@ -84,6 +88,7 @@ class HRNetOptions:
             )
         _check_bool(self.align_corners, "align_corners")
         _check_bool(self.sync_bn, "sync_bn")
+        check_recompute(self.recompute)
         NormOptions(self.bn_momentum, self.bn_epsilon)  # checks them now, not mid-build
         object.__setattr__(self, "input_shape", validate_image_shape(self.input_shape))
 
@@ -115,7 +120,7 @@ class HRNetOptions:
 
 
 KEYWORDS = tuple(f.name for f in dataclasses.fields(HRNetOptions))
-# What a family of checkpoints fixes; `input_shape` and `sync_bn` are the user's.
+# What a family of checkpoints fixes; `input_shape`, `sync_bn` and `recompute` are the user's.
 TRAINING_KEYWORDS = ("upsample", "align_corners", "bn_momentum", "bn_epsilon")
 
 # What each official codebase trained with. Keras momentum = 1 - torch momentum; epsilon is

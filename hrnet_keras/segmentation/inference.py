@@ -12,6 +12,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from hrnet_keras.export.inference_runner import inference_runner
 from hrnet_keras.segmentation.pipeline import scaled_size
 from hrnet_keras.segmentation.upsample import resize_logits
 
@@ -34,6 +35,12 @@ class Predictor:
         resize: fixed `(height, width)` the image is resized to first (LIP), or None.
         pad_value: per-channel value of padding (a black pixel once normalised).
         align_corners: of the logits' bilinear upsampling.
+        graph: run the model through its BN-folded graph (`InferenceRunner`): `"auto"`
+            once the eager calls would have paid for making it, `True` from the first
+            call, `False` never (the model as built, eagerly). One graph serves every
+            image size, window and flipped batch; it is made once per model and weights.
+        images: how many images this predictor will see, if known (to decide at once
+            whether the graph pays; sliding windows decide as they go).
 
     Example:
     >>> import numpy as np
@@ -57,8 +64,12 @@ class Predictor:
         resize=None,
         pad_value=(0.0, 0.0, 0.0),
         align_corners=False,
+        graph="auto",
+        images=None,
     ):
-        self.model = model
+        calls = None if images is None or crop_size is not None else images * len(scales)
+        self.runner = inference_runner(model, graph, calls)
+        self.model = self.runner.model
         self.scales = tuple(scales)
         self.flip = flip
         self.crop_size = None if crop_size is None else tuple(crop_size)
@@ -69,7 +80,7 @@ class Predictor:
         self.align_corners = align_corners
         self.swap = None
         if flip_pairs:
-            order = list(range(model.output.shape[-1]))
+            order = list(range(self.model.output.shape[-1]))
             for left, right in flip_pairs:
                 order[left], order[right] = right, left
             self.swap = order
@@ -80,8 +91,7 @@ class Predictor:
         batch = image[None]
         if self.flip:
             batch = tf.concat([batch, tf.reverse(batch, axis=[2])], axis=0)
-        # Eager: one graph trace per image shape would cost more than it saves.
-        logits = resize_logits(self.model(batch, training=False), size, self.align_corners)
+        logits = resize_logits(self.runner(batch), size, self.align_corners)
         if not self.flip:
             return logits[0]
         mirrored = tf.reverse(logits[1], axis=[1])

@@ -77,7 +77,12 @@ class SegmentationTask(Task):
             raise ValueError(
                 f"Segmentation trains `hrnetv2` models. Received: builder={model.builder!r}"
             )
-        return model.build(num_classes=self.config.num_classes, sync_bn=self.recipe.runtime.sync_bn)
+        runtime = self.recipe.runtime
+        return model.build(
+            num_classes=self.config.num_classes,
+            sync_bn=runtime.sync_bn,
+            recompute=runtime.recompute,
+        )
 
     def build_dataset(self, data_dir, *, training, batch_size, input_context=None):
         config = self.config
@@ -118,8 +123,9 @@ class SegmentationTask(Task):
     def num_train_examples(self, data_dir):
         return len(self.files(data_dir, self.config.train_split))
 
-    def predictor(self, model, *, scales=None, flip=None, flip_pairs=()):
-        """A `Predictor` with the config's test protocol (`scales` / `flip` override it)."""
+    def predictor(self, model, *, scales=None, flip=None, flip_pairs=(), graph="auto", images=None):
+        """A `Predictor` with the config's test protocol (`scales` / `flip` override it);
+        `graph` and `images` as `Predictor`'s (the model's BN-folded graph once it pays)."""
         config = self.config
         if config.flip_pairs is not None:
             flip_pairs = config.flip_pairs
@@ -136,6 +142,8 @@ class SegmentationTask(Task):
             resize=config.eval_resize,
             pad_value=black,
             align_corners=config.align_corners,
+            graph=graph,
+            images=images,
         )
 
     def normalize(self, image):
@@ -151,9 +159,11 @@ class SegmentationTask(Task):
         """
         config = self.config
         files = self.files(data_dir, config.eval_split)
-        predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=files.flip_pairs)
-        matrix = np.zeros((config.num_classes, config.num_classes), np.int64)
         count = len(files) if max_images is None else min(max_images, len(files))
+        predictor = self.predictor(
+            model, scales=scales, flip=flip, flip_pairs=files.flip_pairs, images=count
+        )
+        matrix = np.zeros((config.num_classes, config.num_classes), np.int64)
         for image_path, label_path in list(zip(files.images, files.labels))[:count]:
             image, label = read_pair(image_path, label_path, files.label_lut)
             predicted = predictor.labels(self.normalize(image))
@@ -180,7 +190,9 @@ class SegmentationTask(Task):
         self.check_predict_options(**options)
         paths = image_files(inputs)
         flip_pairs = LIP_FLIP_PAIRS if self.config.dataset == "lip" else ()
-        predictor = self.predictor(model, scales=scales, flip=flip, flip_pairs=flip_pairs)
+        predictor = self.predictor(
+            model, scales=scales, flip=flip, flip_pairs=flip_pairs, images=len(paths)
+        )
         palette = palette_for(self.config.dataset)
         os.makedirs(out_dir, exist_ok=True)
         written = []

@@ -131,7 +131,12 @@ class RuntimeConfig:
         steps_per_epoch: None for one pass over the training split.
         checkpoint_every_steps: also checkpoint mid-epoch, for resumption after a kill.
         seed: seeds Python, NumPy, TensorFlow and the data pipeline.
-        mixed_precision: train in `mixed_float16` (`mixed_bfloat16` on CPU).
+        mixed_precision: train in `mixed_float16` on GPUs (float32 variables, the loss
+            scaled by Keras). Ignored on CPUs, which train in float32: there both mixed
+            policies are several times slower than float32 (`docs/training.md`, Memory).
+        recompute: activation recomputation, `"none"`, `"stages"` or `"modules"` (see
+            `hrnet_keras.models.recompute`): the same losses and gradients for less memory
+            and more time per step; passed to the builder as `recompute=`.
         distribution: `"auto"` (MultiWorkerMirroredStrategy when TF_CONFIG is set, else
             MirroredStrategy over the visible devices, or the default strategy when that is
             one CPU), `"mirrored"`, `"multi_worker"` or `"one_device"`; see
@@ -145,6 +150,7 @@ class RuntimeConfig:
     checkpoint_every_steps: int = 500
     seed: int = 0
     mixed_precision: bool = False
+    recompute: str = "none"
     distribution: str = "auto"
     sync_bn: bool = True
 
