@@ -5,6 +5,7 @@ from keras import ops
 
 from hrnet_keras.detection.anchors import level_valid_flags, multilevel_anchors
 from hrnet_keras.detection.postprocess import detections_from_rois
+from hrnet_keras.detection.replicas import scale_for_replicas
 from hrnet_keras.detection.roi_align import DEFAULT_WINDOW
 from hrnet_keras.detection.roi_head import RoIBoxHead, rcnn_loss, sample_rois
 from hrnet_keras.detection.rpn import RPNHead, generate_proposals, rpn_loss
@@ -17,21 +18,6 @@ SAMPLE_KEY = "sample_key"
 RPN_SALT, RCNN_SALT = 0, 1
 # mmdetection pads every image to a multiple of 32; anchors beyond that padding are invalid.
 SIZE_DIVISOR = 32
-
-
-def _scale_for_replicas(loss):
-    """Each replica's loss over the replica count, as Keras scales compiled losses.
-
-    Gradients are summed over replicas, so this gives the mean over replicas of per-replica
-    averages, which is what mmdetection's distributed training optimises.
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if replicas > 1:
-            loss = loss / replicas
-    return loss
 
 
 @keras.saving.register_keras_serializable(package="hrnet_keras")
@@ -372,7 +358,7 @@ class FasterRCNN(keras.Model):
         total = ops.sum(ops.stack(list(losses.values())))
         for extra in self.losses:
             total = total + ops.cast(ops.sum(extra), total.dtype)
-        return _scale_for_replicas(total)
+        return scale_for_replicas(total)
 
     def get_config(self):
         return {

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from hrnet_keras.detection.replicas import mean_divisor
 from hrnet_keras.detection.roi_align import DEFAULT_WINDOW, MultiLevelRoIAlign
 
 
@@ -155,7 +156,8 @@ def mask_loss(mask_logits, mask_targets, labels, positive):
     """Binary cross-entropy of the ground-truth class's mask over the positive RoIs.
 
     mmdetection v2's `mask_cross_entropy`: the mean over every pixel of every positive RoI
-    of the batch (0 without positives).
+    of the batch (0 without positives); under a distribution strategy, of the global batch
+    (mmdetection takes each GPU's own mean), so that replicas train as one device.
 
     Args:
         mask_logits: `(B, R, S, S, K)`.
@@ -178,5 +180,4 @@ def mask_loss(mask_logits, mask_targets, labels, positive):
     loss = ops.relu(logits) - logits * targets + ops.log1p(ops.exp(-ops.abs(logits)))
     weight = ops.cast(positive, "float32")[:, :, None, None]
     pixels = ops.cast(ops.shape(logits)[2] * ops.shape(logits)[3], "float32")
-    count = ops.maximum(ops.sum(weight) * pixels, 1.0)
-    return ops.sum(loss * weight) / count
+    return ops.sum(loss * weight) / mean_divisor(ops.sum(weight) * pixels)

@@ -9,6 +9,7 @@ from keras import ops
 
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import encode_boxes, smooth_l1
+from hrnet_keras.detection.replicas import mean_divisor
 from hrnet_keras.detection.roi_align import DEFAULT_WINDOW, MultiLevelRoIAlign
 from hrnet_keras.detection.sampler import random_sample
 
@@ -207,7 +208,7 @@ def rcnn_loss(class_logits, box_deltas, samples, num_classes, *, smooth_l1_beta=
     """Softmax cross-entropy over the sampled RoIs and L1 over the positives' class deltas.
 
     Both are divided by the number of sampled RoIs of the batch (mmdetection v2's
-    `BBoxHead.loss`).
+    `BBoxHead.loss`), under a distribution strategy the global batch's (`mean_divisor`).
 
     Args:
         class_logits: `(B, R, num_classes + 1)`.
@@ -220,7 +221,7 @@ def rcnn_loss(class_logits, box_deltas, samples, num_classes, *, smooth_l1_beta=
         `(classification_loss, box_loss)`, scalars.
     """
     weight = ops.cast(samples["valid"], "float32")
-    count = ops.maximum(ops.sum(weight), 1.0)
+    count = mean_divisor(ops.sum(weight))
     labels = samples["labels"]
     cross_entropy = ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
     classification = ops.sum(cross_entropy * weight) / count

@@ -6,6 +6,7 @@ from keras import ops
 from hrnet_keras.detection.assigner import max_iou_assign
 from hrnet_keras.detection.box_coder import clip_boxes, decode_boxes, encode_boxes, smooth_l1
 from hrnet_keras.detection.nms import batched_nms
+from hrnet_keras.detection.replicas import mean_divisor
 from hrnet_keras.detection.sampler import random_sample, top_k_padded
 
 
@@ -185,7 +186,7 @@ def rpn_loss(
     index = sample["indices"]
     positive = ops.cast(sample["positive"], "float32")
     weight = ops.cast(sample["valid"], "float32")
-    count = ops.maximum(ops.sum(weight), 1.0)
+    count = mean_divisor(ops.sum(weight))
 
     sampled_logits = ops.take_along_axis(logits, index, axis=1)
     cross_entropy = ops.binary_crossentropy(positive, sampled_logits, from_logits=True)

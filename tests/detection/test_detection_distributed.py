@@ -1,5 +1,5 @@
 """Detection training in subprocesses: 2 logical CPUs equal 1 device at the same global batch
-(2 steps) for Faster R-CNN (Mask and Cascade R-CNN: the first step's losses, some not yet
+(2 steps) for Faster and Mask R-CNN (Cascade R-CNN: the first step's losses, two not yet
 equal, see the test), and a run SIGKILLed mid-epoch resumes to bitwise the weights of an
 uninterrupted one.
 
@@ -78,32 +78,24 @@ def test_two_mirrored_devices_train_the_detector_as_one_device(
     # step (percents). Longer runs are not compared: once rounding has moved the weights,
     # two proposals of almost equal score can swap places, the RoI sampler's per-position
     # numbers then pick other RoIs, and the runs part (seen at the third step).
-    if builder == "mask_rcnn":
-        # `rcnn_mask` is a mean over the positive RoIs of each replica's images (mmdetection's
-        # `mask_cross_entropy` per GPU), a count that depends on the data: two replicas of one
-        # image average two means where one device takes one mean over both images. Measured
-        # at the first step: 1.3190 mirrored against 1.3327 on one device (1%), every other
-        # loss within 2e-7. The mask gradients then differ and the second step's box losses
-        # too (weights apart by 0.13). Equality would need the positive count summed across
-        # replicas; until then the first step's other losses are compared.
-        np.testing.assert_allclose(mirrored[0, 1:5], one[0, 1:5], rtol=2e-5, atol=1e-6)
-        assert mirrored[0, 5] == pytest.approx(one[0, 5], rel=0.05)
-        return
     if builder == "cascade_rcnn":
         # Not yet equal: at the first step the RPN's, stage 0's and every stage's box losses
         # agree within 2e-5, but the classification losses of stages 1 and 2 differ by 1.2e-3
         # and 1.3e-3 relative (measured; 0.38283 mirrored against 0.38328), so the runs part
-        # at the second step (weights apart by 0.04). The box losses share the classification
-        # losses' normaliser, so it is not that; the refined RoIs' labels near an IoU
-        # threshold are a suspect, not yet traced. The first step's agreement is asserted.
+        # at the second step (weights apart by 0.04). Not the normaliser: the losses divide
+        # by the global batch's sampled RoIs (`mean_divisor`) and the gap stayed the same.
+        # Not yet traced; the first step's agreement is asserted.
         exact = [1, 2, 3, 4, 6, 8]  # rpn_cls, rpn_bbox, s0_cls, s0_bbox, s1_bbox, s2_bbox
         np.testing.assert_allclose(mirrored[0, exact], one[0, exact], rtol=2e-5, atol=1e-6)
         np.testing.assert_allclose(mirrored[0, [5, 7]], one[0, [5, 7]], rtol=1e-2)
         return
     np.testing.assert_allclose(mirrored, one, rtol=2e-5, atol=1e-6)
-    # Measured 1.3e-4 after the two steps (SGD at lr 0.01): the largest gap is on a tensor
-    # of small weights (0.12 of its largest magnitude), not traced to its source yet.
-    assert result["max_weight_difference"] < 5e-4, result
+    # Measured after the two steps (SGD at lr 0.01): Faster R-CNN 1.3e-4, on a tensor of
+    # small weights (0.12 of its largest magnitude); Mask R-CNN 6.0e-4, on the stem's first
+    # convolution (0.45% of its largest weight; its momentum differs by 2.5%), whose gradient
+    # passes through synchronised batch norm. Neither is traced to its source yet.
+    bound = {"faster_rcnn": 5e-4, "mask_rcnn": 1e-3}[builder]
+    assert result["max_weight_difference"] < bound, result
 
 
 @pytest.mark.heavy
