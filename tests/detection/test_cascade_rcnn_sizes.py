@@ -35,7 +35,7 @@ def mmdet_cascade_rcnn_parameters(width, num_classes=80):
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize("width, expected", [(18, 55_124_386), (32, 74_921_422)])
+@pytest.mark.parametrize("width, expected", [(18, 55_124_386), (32, 74_921_422), (40, 91_167_822)])
 def test_parameters_equal_mmdet(width, expected):
     assert mmdet_cascade_rcnn_parameters(width) == expected
     assert trainable_parameters(cascade_rcnn(width=width)) == expected

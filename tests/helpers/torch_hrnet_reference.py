@@ -13,6 +13,7 @@ TIMM_NAMES = {
     "18-small-v2": "hrnet_w18_small_v2",
     18: "hrnet_w18",
     32: "hrnet_w32",
+    40: "hrnet_w40",
 }
 
 
