@@ -126,7 +126,9 @@ class Predictor:
                     total = np.zeros((full_h, full_w, window.shape[-1]), np.float32)
                 total[y0:y1, x0:x1] += window
                 count[y0:y1, x0:x1] += 1.0
-        return tf.constant((total / count)[:height, :width])
+        # In place and as a view: at the largest scales each copy of `total` is hundreds of MB.
+        np.divide(total, count, out=total)
+        return total[:height, :width]
 
     def logits(self, image):
         """(h, w, num_classes) float32 logits of one normalised (h, w, 3) image."""
