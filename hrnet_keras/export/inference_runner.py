@@ -2,7 +2,10 @@
 
 import time
 
+import keras
+
 from hrnet_keras.export.inference_function import cached_inference_function, inference_function
+from hrnet_keras.layers.batch_norm import BatchNormalization
 from hrnet_keras.models.fold_batch_norm import is_graph_model
 
 # The share of an eager call's time the graph saves (measured 3.1-3.5x faster for W48: 0.7).
@@ -19,16 +22,19 @@ GRAPH_OPTIONS = ("auto", True, False)
 class InferenceRunner:
     """Runs `model(images, training=False)`, through `inference_function`'s graph when it pays.
 
-    The graph (batch normalisation folded into the convolutions, traced once for every
-    batch and image size the model accepts, weights kept as variables of the folded copy:
-    `inference_function(model, constants=False, cache=True)`) runs HRNetV2-W48 about 1.5-3x
-    faster than eager calls on a CPU, but making it costs about as much as 15 eager calls on
-    a small image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"` the runner calls the
-    model eagerly until the time spent so far would have paid for the graph, then makes it
-    (the graph one runner or an earlier `inference_function(..., cache=True)` made for the
-    same model and weights is used at once): one call, as a one-image `predict` makes, is
-    never slower than the model as built. Models that are not single-input functional
-    graphs (the subclassed detectors) always run eagerly.
+    The graph (traced once for every batch and image size the model accepts, reading the
+    model's own variables: `inference_function(model, fold_bn=False, constants=False,
+    cache=True)`) runs HRNetV2-W48 about 1.5-3x faster than eager calls on a CPU. The
+    networks' batch norms (`hrnet_keras.layers.batch_norm.BatchNormalization`) infer with
+    one fused op that Grappler merges into the preceding convolution, as fast as folding
+    them and without a folded copy of the weights (250 MB for W48); a model with Keras' own
+    batch norms gets a folded copy (`fold_bn=True`). Making the graph costs about as much
+    as 15 eager calls on a small image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"`
+    the runner calls the model eagerly until the time spent so far would have paid for
+    the graph, then makes it (or at once takes the graph that one runner or an earlier
+    `inference_function(..., cache=True)` made for the same model and weights): one call,
+    as a one-image `predict` makes, is never slower than the model as built. Models that
+    are not single-input functional graphs (the subclassed detectors) always run eagerly.
 
     When the caller knows how many calls it will make (`calls`: an evaluation over N
     batches), `"auto"` decides after the first eager call instead: the graph is made when
@@ -64,7 +70,16 @@ class InferenceRunner:
             self._function = cached_inference_function(model).get(self._key())
 
     def _key(self):
-        return (tuple(self.model.input_shape[1:]), None, True, False)
+        return (tuple(self.model.input_shape[1:]), None, self._fold, False)
+
+    @property
+    def _fold(self):
+        """Whether the model has batch norms that only folding merges into convolutions."""
+        return any(
+            isinstance(layer, keras.layers.BatchNormalization)
+            and not isinstance(layer, BatchNormalization)
+            for layer in self.model._flatten_layers(include_self=False)
+        )
 
     @property
     def uses_graph(self):
@@ -86,7 +101,9 @@ class InferenceRunner:
 
     def __call__(self, images):
         if self._function is None and self.graph is not False and self.uses_graph:
-            self._function = inference_function(self.model, constants=False, cache=True)
+            self._function = inference_function(
+                self.model, fold_bn=self._fold, constants=False, cache=True
+            )
         if self._function is not None:
             return self._function(images)
         start = time.perf_counter()

@@ -37,6 +37,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and self.axis in (-1, 3)
         )
         if not fused:
+            if not training and self._fused_inference(inputs, mask):
+                return self._inference_fused(inputs)
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
@@ -62,3 +64,33 @@ class BatchNormalization(keras.layers.BatchNormalization):
         self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
         self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
         return tf.cast(y, self.compute_dtype)
+
+    def _fused_inference(self, inputs, mask):
+        return (
+            mask is None
+            and keras.backend.backend() == "tensorflow"
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and str(inputs.dtype) in ("float32", "float16", "bfloat16")
+        )
+
+    def _inference_fused(self, inputs):
+        """The moving statistics' normalisation as one op, which Grappler fuses into the
+        preceding convolution (`_FusedConv2D`), as folding would, without a copy of the
+        weights."""
+        import tensorflow as tf
+
+        channels = inputs.shape[-1]
+        gamma = tf.cast(self.gamma, "float32") if self.scale else tf.ones([channels])
+        beta = tf.cast(self.beta, "float32") if self.center else tf.zeros([channels])
+        y, _, _, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+            x=inputs,
+            scale=gamma,
+            offset=beta,
+            mean=tf.cast(self.moving_mean, "float32"),
+            variance=tf.cast(self.moving_variance, "float32"),
+            epsilon=self.epsilon,
+            data_format="NHWC",
+            is_training=False,
+        )
+        return y

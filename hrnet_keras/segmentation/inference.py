@@ -86,18 +86,20 @@ class Predictor:
             self.swap = order
 
     def _model_logits(self, image):
-        """Logits of one (h, w, 3) image at its own size, averaged with the flipped pass."""
+        """Logits of one (h, w, 3) image at its own size, averaged with the flipped pass.
+
+        The flipped image is a second call rather than a batch of two (as the official
+        evaluation runs it): the model's peak memory is that of one image.
+        """
         size = tf.shape(image)[:2]
-        batch = image[None]
-        if self.flip:
-            batch = tf.concat([batch, tf.reverse(batch, axis=[2])], axis=0)
-        logits = resize_logits(self.runner(batch), size, self.align_corners)
+        logits = resize_logits(self.runner(image[None]), size, self.align_corners)[0]
         if not self.flip:
-            return logits[0]
-        mirrored = tf.reverse(logits[1], axis=[1])
+            return logits
+        flipped = self.runner(tf.reverse(image, axis=[1])[None])
+        mirrored = tf.reverse(resize_logits(flipped, size, self.align_corners)[0], axis=[1])
         if self.swap is not None:
             mirrored = tf.gather(mirrored, self.swap, axis=-1)
-        return (logits[0] + mirrored) / 2.0
+        return (logits + mirrored) / 2.0
 
     def _windowed_logits(self, image):
         height, width = image.shape[0], image.shape[1]

@@ -1,4 +1,5 @@
-"""The networks' batch norm trains with the fused kernel exactly as Keras' layer does."""
+"""The networks' batch norm trains and infers with the fused kernel exactly as Keras' layer
+does."""
 
 import keras
 import numpy as np
@@ -36,6 +37,12 @@ def test_fused_training_matches_keras_batch_norm(training):
     for bn in (layer, reference):
         bn.build(x.shape)
         bn.gamma.assign(rng.normal(size=4).astype("float32") if bn is layer else layer.gamma)
+        # Moving statistics far from (0, 1), which inference (one fused op) normalises with.
+        bn.moving_mean.assign(
+            rng.normal(size=4).astype("float32") if bn is layer else layer.moving_mean
+        )
+        variance = rng.uniform(0.5, 4.0, size=4).astype("float32")
+        bn.moving_variance.assign(variance if bn is layer else layer.moving_variance)
     for ours, theirs in zip(
         _step(layer, x, weights, training), _step(reference, x, weights, training)
     ):

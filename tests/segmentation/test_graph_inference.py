@@ -106,3 +106,25 @@ def test_task_evaluate_and_predict_match_through_the_graph(voc_dir, tmp_path, mo
     assert graph_scores["mIoU"] == pytest.approx(eager_scores["mIoU"], abs=1e-3)
     for a, b in zip(eager_masks, graph_masks):
         assert (a == b).mean() >= 0.999
+
+
+def test_hrnet_graph_reads_the_model_own_variables_without_a_folded_copy():
+    from hrnet_keras.export.inference_function import cached_inference_function
+    from hrnet_keras.models import hrnetv2
+
+    model = hrnetv2(width="18-small-v1", num_classes=3)
+    rng = np.random.default_rng(1)
+    for weight in model.weights:  # moving statistics away from (0, 1)
+        if "moving" in weight.path:
+            weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype("float32"))
+    image = _image(40, 56)
+    expected = Predictor(model, graph=False, flip=True).logits(image)
+    graph = Predictor(model, graph=True, flip=True)
+    np.testing.assert_allclose(graph.logits(image), expected, atol=1e-4 * np.abs(expected).max())
+    # Its batch norms infer with one fused op Grappler merges into the convolutions: the
+    # graph is made without folding them (no second copy of the weights).
+    assert list(cached_inference_function(model)) == [((None, None, 3), None, False, False)]
+    # A live graph follows the weights as they change.
+    model.weights[0].assign(model.weights[0] * 0.5)
+    expected = Predictor(model, graph=False, flip=True).logits(image)
+    np.testing.assert_allclose(graph.logits(image), expected, atol=1e-4 * np.abs(expected).max())
