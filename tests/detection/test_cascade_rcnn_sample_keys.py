@@ -19,7 +19,8 @@ def _stage_samples(model, images, targets, monkeypatch, first=None):
     """`detection_losses` of the images (of `first`, `_first_stage`'s outputs, if given), and
     what each stage sampled (numpy) and the salts its samplers were keyed with."""
     samples, salts = {}, []
-    stage_losses, sampler_seed = CascadeRCNN.stage_losses, FasterRCNN.sampler_seed
+    cascade = type(model)
+    stage_losses, sampler_seed = cascade.stage_losses, FasterRCNN.sampler_seed
 
     def record_samples(self, index, first, drawn, targets):
         samples[index] = {k: np.asarray(v) for k, v in drawn.items()}
@@ -31,7 +32,7 @@ def _stage_samples(model, images, targets, monkeypatch, first=None):
         return seed
 
     with monkeypatch.context() as patch:
-        patch.setattr(CascadeRCNN, "stage_losses", record_samples)
+        patch.setattr(cascade, "stage_losses", record_samples)
         patch.setattr(FasterRCNN, "sampler_seed", record_salt)
         if first is None:
             first = model._first_stage(images, training=False)
