@@ -92,6 +92,10 @@ class CascadeRCNN(FasterRCNN):
     no gradient) and are the next stage's proposals, which again get the ground truth added
     and are sampled at that stage's IoU. The losses are `rpn_cls`, `rpn_bbox` and
     `s{i}_cls`, `s{i}_bbox` per stage, weighted (mmdetection's `s{i}.loss_cls`, ...).
+    Each RoI keeps the identity of its proposal's anchor from stage to stage, and the
+    samplers draw a RoI's random number for that identity, not for its row: proposals whose
+    scores are one rounding apart rank either way on another device or batch and still
+    sample the same RoIs in every stage.
 
     Inference (`call`): every stage's head runs on the previous stage's refined boxes (all
     proposals); the class logits of the stages are averaged, softmax after (mmdetection
@@ -185,6 +189,11 @@ class CascadeRCNN(FasterRCNN):
         """Each stage's weighted `s{i}_cls`, `s{i}_bbox` (and `stage_losses`)."""
         levels, image_shape = first["levels"][:4], first["image_shape"]
         proposals, valid = first["proposals"], first["proposal_valid"]
+        # Each RoI keeps its anchor's identity through the stages: the samplers draw for
+        # it, so proposals that swap ranks (scores one rounding apart, as another device
+        # can round them) sample the same RoIs in every stage.
+        ids = first["proposal_ids"]
+        num_ids = sum(ops.shape(anchors)[0] for anchors in first["anchors"])
         losses = {}
         for index, (head, stage) in enumerate(zip(self.roi_heads, self.stages)):
             samples = sample_rois(
@@ -197,6 +206,8 @@ class CascadeRCNN(FasterRCNN):
                 num_samples=self.rcnn_num_samples,
                 iou_threshold=stage.iou_threshold,
                 stds=stage.stds,
+                proposal_ids=ids,
+                num_proposal_ids=num_ids,
             )
             class_logits, box_deltas = head((levels, samples["rois"]))
             classification, box = rcnn_loss(
@@ -214,6 +225,7 @@ class CascadeRCNN(FasterRCNN):
                 valid = ops.logical_and(
                     samples["valid"], ops.logical_not(samples["from_ground_truth"])
                 )
+                ids = samples["proposal_ids"]
         return losses
 
     def stage_losses(self, index, first, samples, targets):

@@ -200,7 +200,7 @@ class FasterRCNN(keras.Model):
         anchors = multilevel_anchors(
             sizes, self.strides, scales=self.anchor_scales, ratios=self.anchor_ratios
         )
-        proposals, _, valid = generate_proposals(
+        proposals, _, valid, proposal_ids = generate_proposals(
             scores,
             deltas,
             anchors,
@@ -209,6 +209,7 @@ class FasterRCNN(keras.Model):
             max_proposals=self.max_proposals
             if not training or self.train_max_proposals is None
             else self.train_max_proposals,
+            return_anchor_ids=True,
         )
         return {
             "levels": levels,
@@ -217,6 +218,8 @@ class FasterRCNN(keras.Model):
             "anchors": anchors,
             "proposals": proposals,
             "proposal_valid": valid,
+            # Each proposal's anchor: an identity that stays when near-equal scores swap ranks.
+            "proposal_ids": proposal_ids,
             "image_shape": image_shape,
         }
 

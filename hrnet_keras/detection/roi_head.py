@@ -142,6 +142,8 @@ def sample_rois(
     positive_fraction=0.25,
     iou_threshold=0.5,
     stds=RCNN_STDS,
+    proposal_ids=None,
+    num_proposal_ids=None,
 ):
     """The RoIs that train the box head, with their class and box targets.
 
@@ -159,14 +161,29 @@ def sample_rois(
         num_samples, positive_fraction: the sampler's settings.
         iou_threshold: positive from, negative below this IoU.
         stds: the box coder's stds of the targets.
+        proposal_ids: optional `(B, P)` int identities of the proposals in
+            `[0, num_proposal_ids)` (their anchors, `generate_proposals`), distinct among an
+            image's valid proposals. The sampler then draws each candidate's random number
+            for its identity (the ground truth's for their rows), not for its column: the
+            same proposals in another order sample the same RoIs. Without them, two
+            proposals whose scores are one rounding apart, and which another device or
+            batch ranks the other way, swap their random numbers.
+        num_proposal_ids: the number of proposal identities, with `proposal_ids`.
 
     Returns:
         A dict of `(B, num_samples)` tensors: `"rois"` `(..., 4)`, `"labels"` int32 (the
         background for negatives and padding), `"box_targets"` `(..., 4)` deltas with
         `stds`, `"positive"`, `"valid"` and `"from_ground_truth"` bool (the sampled
         ground-truth boxes, which Cascade R-CNN drops when it refines the RoIs) and
-        `"gt_index"` int32, the matched ground-truth row.
+        `"gt_index"` int32, the matched ground-truth row; with `proposal_ids`, also
+        `"proposal_ids"`, the sampled proposals' (0 on ground-truth and padding rows).
     """
+    if (proposal_ids is None) != (num_proposal_ids is None):
+        raise ValueError(
+            "`proposal_ids` and `num_proposal_ids` come together. Received: proposal_ids="
+            f"{'None' if proposal_ids is None else 'a tensor'}, "
+            f"num_proposal_ids={num_proposal_ids!r}"
+        )
     gt_boxes = ops.cast(targets["boxes"], "float32")
     gt_labels = ops.cast(targets["labels"], "int32")
     gt_valid = gt_labels >= 0
@@ -185,7 +202,17 @@ def sample_rois(
         gt_crowd=crowd,
         candidate_valid=candidate_valid,
     )
-    sample = random_sample(labels, num_samples, positive_fraction, seed=seed)
+    num_gt = ops.shape(gt_boxes)[1]
+    ids = num_ids = None
+    if proposal_ids is not None:
+        # The ground truth's rows first, then the proposals' identities after them.
+        proposal_ids = ops.cast(proposal_ids, "int32")
+        gt_ids = ops.broadcast_to(ops.arange(num_gt, dtype="int32")[None, :], ops.shape(real))
+        ids = ops.concatenate([gt_ids, proposal_ids + num_gt], axis=1)
+        num_ids = num_gt + num_proposal_ids
+    sample = random_sample(
+        labels, num_samples, positive_fraction, seed=seed, ids=ids, num_ids=num_ids
+    )
     index = sample["indices"]
     rois = ops.stop_gradient(ops.take_along_axis(candidates, index[..., None], axis=1))
     gt_index = ops.take_along_axis(matched, index, axis=1)
@@ -193,15 +220,21 @@ def sample_rois(
     roi_labels = ops.where(positive, ops.take_along_axis(gt_labels, gt_index, axis=1), num_classes)
     matched_boxes = ops.take_along_axis(gt_boxes, gt_index[..., None], axis=1)
     box_targets = ops.where(positive[..., None], encode_boxes(rois, matched_boxes, stds), 0.0)
-    return {
+    from_ground_truth = ops.logical_and(sample["valid"], index < num_gt)
+    samples = {
         "rois": rois,
         "labels": roi_labels,
         "box_targets": ops.stop_gradient(box_targets),
         "positive": positive,
         "valid": sample["valid"],
-        "from_ground_truth": ops.logical_and(sample["valid"], index < ops.shape(gt_boxes)[1]),
+        "from_ground_truth": from_ground_truth,
         "gt_index": gt_index,
     }
+    if proposal_ids is not None:
+        picked = ops.take_along_axis(proposal_ids, ops.maximum(index - num_gt, 0), axis=1)
+        keep = ops.logical_and(sample["valid"], ops.logical_not(from_ground_truth))
+        samples["proposal_ids"] = ops.where(keep, picked, 0)
+    return samples
 
 
 def rcnn_loss(class_logits, box_deltas, samples, num_classes, *, smooth_l1_beta=0.0):

@@ -89,6 +89,7 @@ def generate_proposals(
     pre_nms_top_k=1000,
     iou_threshold=0.7,
     max_proposals=1000,
+    return_anchor_ids=False,
 ):
     """RPN proposals: per level the best `pre_nms_top_k` anchors, decoded, clipped, NMS per level.
 
@@ -104,12 +105,18 @@ def generate_proposals(
         pre_nms_top_k: anchors kept per level before NMS (2000 to train, 1000 to test).
         iou_threshold: NMS threshold.
         max_proposals: proposals per image.
+        return_anchor_ids: also return each proposal's anchor, its row in the levels'
+            anchors concatenated: an identity of the proposal that does not depend on its
+            rank (two proposals whose scores are one rounding apart can swap rows).
 
     Returns:
         `(boxes, scores, valid)`: `(B, max_proposals, 4)` xyxy, `(B, max_proposals)` sigmoid
         scores in descending order and `(B, max_proposals)` bool; invalid rows are zeros.
+        With `return_anchor_ids`, `(B, max_proposals)` int32 anchor rows come fourth (0 on
+        invalid rows).
     """
-    all_boxes, all_scores, all_levels = [], [], []
+    all_boxes, all_scores, all_levels, all_ids = [], [], [], []
+    first_anchor = 0
     for level, (logits, level_deltas, level_anchors) in enumerate(zip(scores, deltas, anchors)):
         batch = ops.shape(logits)[0]
         probabilities = ops.sigmoid(ops.reshape(ops.stop_gradient(logits), (batch, -1)))
@@ -123,6 +130,8 @@ def generate_proposals(
         all_scores.append(ops.where(nonempty, top_scores, float("-inf")))
         all_boxes.append(boxes)
         all_levels.append(ops.full(ops.shape(top_indices), level, dtype="int32"))
+        all_ids.append(top_indices + first_anchor)
+        first_anchor = first_anchor + ops.shape(level_anchors)[0]
     boxes = ops.concatenate(all_boxes, axis=1)
     scores = ops.concatenate(all_scores, axis=1)
     keep, valid = batched_nms(
@@ -132,7 +141,10 @@ def generate_proposals(
     scores = ops.take_along_axis(scores, keep, axis=1)
     boxes = ops.where(valid[..., None], boxes, 0.0)
     scores = ops.where(valid, scores, 0.0)
-    return boxes, scores, valid
+    if not return_anchor_ids:
+        return boxes, scores, valid
+    anchor_ids = ops.take_along_axis(ops.concatenate(all_ids, axis=1), keep, axis=1)
+    return boxes, scores, valid, ops.where(valid, anchor_ids, 0)
 
 
 def rpn_loss(

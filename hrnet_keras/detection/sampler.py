@@ -67,7 +67,7 @@ class ExampleKeys:
         return tf.map_fn(row, keys, fn_output_signature=tf.float32)
 
 
-def random_sample(labels, num_samples, positive_fraction, seed=None):
+def random_sample(labels, num_samples, positive_fraction, seed=None, *, ids=None, num_ids=None):
     """Draws `num_samples` candidates per image: positives first, negatives fill the rest.
 
     Up to `int(num_samples * positive_fraction)` positives are drawn at random; the negatives
@@ -81,6 +81,11 @@ def random_sample(labels, num_samples, positive_fraction, seed=None):
         positive_fraction: the largest share of positives.
         seed: a `keras.random.SeedGenerator` (or int) that makes the draw reproducible, or
             an `ExampleKeys` that draws each row from its own example's key.
+        ids: optional `(B, N)` int identities of the candidates in `[0, num_ids)`, distinct
+            among an image's valid candidates. Each candidate's random number is then the
+            one drawn for its identity instead of its column: the same candidates in another
+            order are sampled alike (with `ExampleKeys`, the same RoIs, in the same rows).
+        num_ids: the number of identities, with `ids`.
 
     Returns:
         A dict of `(B, num_samples)` tensors: `"indices"` int32 into N (0 on padding rows),
@@ -98,12 +103,20 @@ def random_sample(labels, num_samples, positive_fraction, seed=None):
             "`positive_fraction` must be in [0, 1]. "
             f"Received: positive_fraction={positive_fraction}"
         )
+    if (ids is None) != (num_ids is None):
+        raise ValueError(
+            "`ids` and `num_ids` come together. "
+            f"Received: ids={'None' if ids is None else 'a tensor'}, num_ids={num_ids!r}"
+        )
     labels = ops.convert_to_tensor(labels, "int32")
     num_positive = int(num_samples * positive_fraction)
+    size = ops.shape(labels)[1] if ids is None else num_ids
     if isinstance(seed, ExampleKeys):
-        keys = seed.uniform(ops.shape(labels)[1])
+        keys = seed.uniform(size)
     else:
-        keys = keras.random.uniform(ops.shape(labels), seed=seed)
+        keys = keras.random.uniform((ops.shape(labels)[0], size), seed=seed)
+    if ids is not None:
+        keys = ops.take_along_axis(keys, ops.cast(ids, "int32"), axis=1)
     neg_inf = float("-inf")
     positive = labels == POSITIVE
     negative = labels == NEGATIVE

@@ -1,6 +1,8 @@
 """Per-example sampler keys: an image samples the same anchors and RoIs in any batch."""
 
+import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from detection_helpers import synthetic_batch, tiny_pyramid
 
@@ -30,6 +32,45 @@ def test_each_row_draws_from_its_own_key_whatever_the_batch():
     assert not np.array_equal(rows[0], rows[1])
     assert not np.array_equal(rows[0], _indices(same, ExampleKeys(KEYS, salt=1))[0])
     np.testing.assert_array_equal(rows, _indices(same, ExampleKeys(KEYS, salt=0)))
+
+
+def test_draws_per_candidate_identity_sample_the_same_candidates_in_any_order():
+    rng = np.random.default_rng(2)
+    labels = rng.choice([1, 0, 0, -1], (3, 200)).astype("int32")
+    ids = np.stack([rng.permutation(500)[:200] for _ in range(3)]).astype("int32")
+    order = np.stack([rng.permutation(200) for _ in range(3)])
+    for seed in (ExampleKeys(KEYS, salt=1), 0):
+        drawn, shuffled = (
+            random_sample(
+                np.take_along_axis(labels, rows, 1),
+                24,
+                0.25,
+                seed=seed if isinstance(seed, ExampleKeys) else keras.random.SeedGenerator(seed),
+                ids=np.take_along_axis(ids, rows, 1),
+                num_ids=500,
+            )
+            for rows in (np.arange(200)[None].repeat(3, 0), order)
+        )
+        # The same candidates (by identity), in the same rows.
+        picked = np.take_along_axis(ids, np.asarray(drawn["indices"]), 1)
+        picked_shuffled = np.take_along_axis(
+            np.take_along_axis(ids, order, 1), np.asarray(shuffled["indices"]), 1
+        )
+        np.testing.assert_array_equal(picked_shuffled, picked)
+        np.testing.assert_array_equal(shuffled["positive"], drawn["positive"])
+    # Drawn per row instead, the same reordering picks other candidates.
+    by_row = np.asarray(random_sample(labels, 24, 0.25, seed=ExampleKeys(KEYS))["indices"])
+    by_row_shuffled = np.asarray(
+        random_sample(np.take_along_axis(labels, order, 1), 24, 0.25, seed=ExampleKeys(KEYS))[
+            "indices"
+        ]
+    )
+    assert not np.array_equal(
+        np.take_along_axis(np.take_along_axis(ids, order, 1), by_row_shuffled, 1),
+        np.take_along_axis(ids, by_row, 1),
+    )
+    with pytest.raises(ValueError, match="come together"):
+        random_sample(labels, 24, 0.25, ids=ids)
 
 
 def test_keyed_draws_compile_with_xla_and_keep_rows_apart():
