@@ -84,6 +84,9 @@ def worker_keras(steps, runs, tasks=TASKS, recompute="none"):
             keras.optimizers.SGD(0.01, momentum=0.9),
             loss=SegmentationLoss(NUM_CLASSES, class_weights=CLASS_WEIGHTS, ohem=True),
         )
+        # As the trainer does: optimizer variables made inside the first traced step make
+        # TensorFlow trace it twice and keep both graphs (docs/training.md, Memory).
+        model.optimizer.build(model.trainable_variables)
         train = timings(lambda: model.train_on_batch(image[None], labels[None]), steps, warmup=1)
         result.update(train_step=train, train_peak_rss_mb=_peak_rss_mb())
     if "inference" not in tasks:

@@ -5,6 +5,7 @@ import dataclasses
 import keras
 
 from hrnet_keras.layers.batch_norm import BatchNormalization
+from hrnet_keras.layers.conv2d import Conv2D
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,20 +46,16 @@ def conv(x, filters, kernel_size, *, strides=1, use_bias=False, name):
     """A 2D convolution with PyTorch's symmetric `padding=kernel_size // 2`.
 
     Keras `padding="same"` pads stride-2 convolutions of even inputs on the bottom/right only;
-    PyTorch pads both sides. Stride-1 convolutions agree, so only strided ones get an explicit
-    `ZeroPadding2D`.
+    PyTorch pads both sides. Stride-1 convolutions agree; strided ones pad symmetrically
+    inside the convolution (`hrnet_keras.layers.conv2d.Conv2D`), without a padded copy.
     """
-    padding = "valid"
-    if kernel_size > 1:
-        if strides == 1:
-            padding = "same"
-        else:
-            x = keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
-    return keras.layers.Conv2D(
+    symmetric = kernel_size > 1 and strides != 1
+    return Conv2D(
         filters,
         kernel_size,
         strides=strides,
-        padding=padding,
+        padding="same" if kernel_size > 1 and not symmetric else "valid",
+        symmetric_padding=kernel_size // 2 if symmetric else 0,
         use_bias=use_bias,
         name=name,
     )(x)
