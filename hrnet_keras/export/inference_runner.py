@@ -26,9 +26,10 @@ class InferenceRunner:
     model's own variables: `inference_function(model, fold_bn=False, constants=False,
     cache=True)`) runs HRNetV2-W48 about 1.5-3x faster than eager calls on a CPU. The
     networks' batch norms (`hrnet_keras.layers.batch_norm.BatchNormalization`) infer with
-    one fused op that Grappler merges into the preceding convolution, as fast as folding
-    them and without a folded copy of the weights (250 MB for W48); a model with Keras' own
-    batch norms gets a folded copy (`fold_bn=True`). Making the graph costs about as much
+    one fused op: not folding them costs W48 about 7% of a call's time at 512x1024 and
+    saves a folded copy of the weights (250 MB), which the memory of high-resolution
+    inference needs more; a model with Keras' own batch norms gets a folded copy
+    (`fold_bn=True`). Making the graph costs about as much
     as 15 eager calls on a small image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"`
     the runner calls the model eagerly until the time spent so far would have paid for
     the graph, then makes it (or at once takes the graph that one runner or an earlier

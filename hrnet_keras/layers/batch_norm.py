@@ -75,9 +75,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
         )
 
     def _inference_fused(self, inputs):
-        """The moving statistics' normalisation as one op, which Grappler fuses into the
-        preceding convolution (`_FusedConv2D`), as folding would, without a copy of the
-        weights."""
+        """The moving statistics' normalisation as one op (Keras' layer runs five)."""
         import tensorflow as tf
 
         channels = inputs.shape[-1]

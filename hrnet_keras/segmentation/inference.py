@@ -139,7 +139,7 @@ class Predictor:
         if self.resize is not None:
             image = _resize_image(image, self.resize)
         base_h, base_w = int(image.shape[0]), int(image.shape[1])
-        total = 0.0
+        total = None
         for scale in self.scales:
             size = [int(v) for v in scaled_size(base_h, base_w, scale, self.base_size)]
             scaled = image if size == [base_h, base_w] else _resize_image(image, size)
@@ -147,8 +147,16 @@ class Predictor:
                 logits = self._model_logits(scaled)
             else:
                 logits = self._windowed_logits(scaled)
-            total += resize_logits(logits[None], (height, width), self.align_corners)[0]
-        return np.asarray(total / len(self.scales))
+            del scaled
+            logits = resize_logits(logits[None], (height, width), self.align_corners)[0]
+            # Summed in place: one buffer at the input size, not one per scale.
+            if total is None:
+                total = np.array(logits)
+            else:
+                np.add(total, logits, out=total)
+            del logits
+        total /= len(self.scales)
+        return total
 
     def labels(self, image):
         """(h, w) int32 class ids of one normalised image."""

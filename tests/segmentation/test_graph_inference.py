@@ -121,8 +121,8 @@ def test_hrnet_graph_reads_the_model_own_variables_without_a_folded_copy():
     expected = Predictor(model, graph=False, flip=True).logits(image)
     graph = Predictor(model, graph=True, flip=True)
     np.testing.assert_allclose(graph.logits(image), expected, atol=1e-4 * np.abs(expected).max())
-    # Its batch norms infer with one fused op Grappler merges into the convolutions: the
-    # graph is made without folding them (no second copy of the weights).
+    # Its batch norms infer with one fused op: the graph is made without folding them (no
+    # second copy of the weights).
     assert list(cached_inference_function(model)) == [((None, None, 3), None, False, False)]
     # A live graph follows the weights as they change.
     model.weights[0].assign(model.weights[0] * 0.5)
