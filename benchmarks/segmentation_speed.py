@@ -25,7 +25,8 @@ graph's making timed apart), and, with `--frozen`, through `inference_function`'
 constants by hand; PyTorch eagerly under `inference_mode`. `--evaluate` times
 `SegmentationTask.evaluate` of `recipes/voc_sample_tiny.py` at W48 on the VOC samples
 (../shared/data/voc_seg) with the paper's 6 scales + flip: as built, as `evaluate` runs it
-now (`graph="auto"`), and with `inference_function` by hand.
+now (`graph="auto"`), and with `inference_function` by hand; then `predict` on the same
+images (drawn masks written) the same three ways.
 
     python benchmarks/segmentation_speed.py --inference 1024x2048 --multi-scale
     python benchmarks/segmentation_speed.py --evaluate
@@ -309,9 +310,11 @@ def worker_torch_inference(size, protocol, form, runs):
     return {"setup": 0.0, "times": times, "model_mb": model_mb}
 
 
-def worker_evaluate(form):
-    """Seconds of `SegmentationTask.evaluate` (W48, the VOC samples, 6 scales + flip)."""
+def worker_evaluate(form, job="evaluate"):
+    """Seconds of `SegmentationTask.evaluate` or `predict` (W48, the VOC samples, 6 scales +
+    flip)."""
     import pathlib
+    import tempfile
     import time
 
     import tensorflow as tf
@@ -343,6 +346,12 @@ def worker_evaluate(form):
     elif form != "auto":
         raise ValueError(f"Unknown form. Received: form={form!r}")
     assert isinstance(task.predictor(model), Predictor)
+    if job == "predict":
+        with tempfile.TemporaryDirectory() as out_dir:
+            paths = task.predict(
+                model, [data_dir / "JPEGImages"], out_dir, scales=SCALES, flip=True
+            )
+        return {"times": [time.perf_counter() - start], "outputs": len(paths)}
     scores = task.evaluate(model, data_dir, scales=SCALES, flip=True)
     return {"times": [time.perf_counter() - start], "mIoU": scores["mIoU"]}
 
@@ -390,20 +399,26 @@ def inference_main(size, runs, multi_scale, frozen):
 
 
 def evaluate_main():
-    """Prints `evaluate`'s seconds as built, as it runs now, and with inference_function."""
+    """Prints `evaluate`'s and `predict`'s seconds as built, as they run now, and with
+    inference_function by hand."""
     results = {}
-    for form in ("eager", "auto", "frozen"):
-        command = [sys.executable, __file__, "--worker", "evaluate", "--form", form]
-        results[form] = _run_command(command, f"evaluate {form}")
-        print(json.dumps({"form": form, **results[form]}), flush=True)
-    print("SegmentationTask.evaluate, voc_sample_tiny at W48, 3 VOC images, 6 scales + flip")
-    for form, label in (
-        ("eager", "the model as built (before)"),
-        ("auto", "evaluate as it runs now (graph='auto')"),
-        ("frozen", "inference_function by hand"),
-    ):
-        r = results[form]
-        print(f"  {label:<42} {r['times'][0]:8.1f} s  peak {r['peak_rss_mb']:6.0f} MB")
+    for job in ("evaluate", "predict"):
+        for form in ("eager", "auto", "frozen"):
+            command = [sys.executable, __file__, "--worker", "evaluate", "--form", form]
+            results[job, form] = _run_command([*command, "--job", job], f"{job} {form}")
+            print(json.dumps({"job": job, "form": form, **results[job, form]}), flush=True)
+    print(
+        "SegmentationTask evaluate / predict, voc_sample_tiny at W48, 3 VOC images, 6 scales + flip"
+    )
+    for job in ("evaluate", "predict"):
+        for form, label in (
+            ("eager", "the model as built (before)"),
+            ("auto", "as it runs now (graph='auto')"),
+            ("frozen", "inference_function by hand"),
+        ):
+            r = results[job, form]
+            label = f"{job}, {label}"
+            print(f"  {label:<42} {r['times'][0]:8.1f} s  peak {r['peak_rss_mb']:6.0f} MB")
 
 
 def _run_worker(kind, steps, runs, tasks, recompute="none"):
@@ -465,12 +480,13 @@ def main():
     parser.add_argument("--evaluate", action="store_true", help="time evaluate (see above)")
     parser.add_argument("--protocol", choices=["single", "multi"], default="single")
     parser.add_argument("--form", default="graph")
+    parser.add_argument("--job", choices=["evaluate", "predict"], default="evaluate")
     args = parser.parse_args()
     SIZE = tuple(args.size)
     size = tuple(int(v) for v in args.inference.split("x")) if args.inference else None
     if args.worker in ("keras_inference", "torch_inference", "evaluate"):
         if args.worker == "evaluate":
-            result = worker_evaluate(args.form)
+            result = worker_evaluate(args.form, args.job)
         else:
             worker = (
                 worker_keras_inference

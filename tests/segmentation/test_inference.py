@@ -81,3 +81,15 @@ def test_flip_swaps_left_and_right_logits(tiny_hrnet):
 def test_fixed_resize_returns_label_sized_logits(tiny_hrnet):
     logits = Predictor(tiny_hrnet, resize=(40, 40), flip=True).logits(_image(30, 70))
     assert logits.shape == (30, 70, 6)
+
+
+def test_scales_resized_a_few_channels_at_a_time_sum_as_all_at_once(tiny_hrnet, monkeypatch):
+    from hrnet_keras.segmentation import inference
+
+    image = _image(45, 61)
+    options = dict(scales=(0.75, 1.25), flip=True, crop_size=(48, 64))
+    whole = Predictor(tiny_hrnet, **options).logits(image)
+    # 2 channels of a 1.25x scale's logits per resize: 3 resizes for 6 classes.
+    monkeypatch.setattr(inference, "CHANNEL_BYTES", 2 * 4 * 57 * 77)
+    chunked = Predictor(tiny_hrnet, **options).logits(image)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-6)
