@@ -29,8 +29,8 @@ class InferenceRunner:
     one fused op: not folding them costs W48 about 7% of a call's time at 512x1024 and
     saves a folded copy of the weights (250 MB), which the memory of high-resolution
     inference needs more; a model with Keras' own batch norms gets a folded copy
-    (`fold_bn=True`). Making the graph costs about as much
-    as 15 eager calls on a small image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"`
+    (`fold_bn=True`). Making the graph costs about as much as 15 eager calls on a small
+    image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"`
     the runner calls the model eagerly until the time spent so far would have paid for
     the graph, then makes it (or at once takes the graph that one runner or an earlier
     `inference_function(..., cache=True)` made for the same model and weights): one call,
@@ -67,20 +67,17 @@ class InferenceRunner:
         self.eager_seconds = 0.0
         self.eager_calls = 0
         self._function = None
+        # Batch norms that only folding turns into one op (Keras' own) get a folded graph.
+        self._fold = any(
+            isinstance(layer, keras.layers.BatchNormalization)
+            and not isinstance(layer, BatchNormalization)
+            for layer in model._flatten_layers(include_self=False)
+        )
         if self.graph is not False:
             self._function = cached_inference_function(model).get(self._key())
 
     def _key(self):
         return (tuple(self.model.input_shape[1:]), None, self._fold, False)
-
-    @property
-    def _fold(self):
-        """Whether the model has batch norms that only folding merges into convolutions."""
-        return any(
-            isinstance(layer, keras.layers.BatchNormalization)
-            and not isinstance(layer, BatchNormalization)
-            for layer in self.model._flatten_layers(include_self=False)
-        )
 
     @property
     def uses_graph(self):

@@ -26,37 +26,24 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """
 
     def call(self, inputs, training=None, mask=None):
-        fused = (
-            training
-            and self.trainable
-            and mask is None
+        kernel = (
+            mask is None
             and keras.backend.backend() == "tensorflow"
-            and not self.synchronized
-            and not self.renorm
             and len(inputs.shape) == 4
             and self.axis in (-1, 3)
         )
-        if not fused:
-            if not training and self._fused_inference(inputs, mask):
-                return self._inference_fused(inputs)
+        if kernel and not training and str(inputs.dtype) in ("float32", "float16", "bfloat16"):
+            # The moving statistics' normalisation as one op (Keras' layer runs five).
+            y, _, _ = self._fused(inputs, self.moving_mean, self.moving_variance, False)
+            return y
+        plain = not self.trainable or self.synchronized or self.renorm
+        if not (kernel and training) or plain:
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
         x = tf.cast(inputs, "float32")
-        gamma = tf.cast(self.gamma, "float32") if self.scale else tf.ones([x.shape[-1]])
-        beta = tf.cast(self.beta, "float32") if self.center else tf.zeros([x.shape[-1]])
         empty = tf.constant([], "float32")
-        y, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
-            x=x,
-            scale=gamma,
-            offset=beta,
-            mean=empty,
-            variance=empty,
-            epsilon=self.epsilon,
-            exponential_avg_factor=1.0,
-            data_format="NHWC",
-            is_training=True,
-        )
+        y, mean, variance = self._fused(x, empty, empty, True)
         # The kernel returns the unbiased variance; Keras' moving variance averages the biased.
         count = tf.cast(tf.size(x) // tf.shape(x)[-1], "float32")
         variance = variance * (count - 1.0) / tf.maximum(count, 1.0)
@@ -65,30 +52,22 @@ class BatchNormalization(keras.layers.BatchNormalization):
         self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
         return tf.cast(y, self.compute_dtype)
 
-    def _fused_inference(self, inputs, mask):
-        return (
-            mask is None
-            and keras.backend.backend() == "tensorflow"
-            and len(inputs.shape) == 4
-            and self.axis in (-1, 3)
-            and str(inputs.dtype) in ("float32", "float16", "bfloat16")
-        )
-
-    def _inference_fused(self, inputs):
-        """The moving statistics' normalisation as one op (Keras' layer runs five)."""
+    def _fused(self, x, mean, variance, is_training):
+        """TensorFlow's fused batch norm of `x`: `(y, batch mean, batch variance)`."""
         import tensorflow as tf
 
-        channels = inputs.shape[-1]
+        channels = x.shape[-1]
         gamma = tf.cast(self.gamma, "float32") if self.scale else tf.ones([channels])
         beta = tf.cast(self.beta, "float32") if self.center else tf.zeros([channels])
-        y, _, _, _, _, _ = tf.raw_ops.FusedBatchNormV3(
-            x=inputs,
+        y, batch_mean, batch_variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+            x=x,
             scale=gamma,
             offset=beta,
-            mean=tf.cast(self.moving_mean, "float32"),
-            variance=tf.cast(self.moving_variance, "float32"),
+            mean=tf.cast(mean, "float32"),
+            variance=tf.cast(variance, "float32"),
             epsilon=self.epsilon,
+            exponential_avg_factor=1.0,
             data_format="NHWC",
-            is_training=False,
+            is_training=is_training,
         )
-        return y
+        return y, batch_mean, batch_variance
