@@ -8,13 +8,17 @@ from hrnet_keras.export.inference_function import cached_inference_function, inf
 from hrnet_keras.layers.batch_norm import BatchNormalization
 from hrnet_keras.models.fold_batch_norm import is_graph_model
 
-# The share of an eager call's time the graph saves (measured 3.1-3.5x faster for W48: 0.7).
+# The share of an eager call's time the graph saves (measured 1.5-6x faster for W48: 0.33-0.84).
 GRAPH_SAVING = 0.5
 
-# What making the graph costs per layer of the model (folding the batch norms, tracing, and
-# Grappler's first pass), measured for HRNetV2 (about 1,100 layers) at widths 4-48 on a
-# 2-core x86 CPU: 8-26 ms, the upper figure on a loaded machine.
-SETUP_SECONDS_PER_LAYER = 0.02
+# What every eager call costs per layer beyond the graph's call, whatever the image size:
+# Python's dispatch of each layer. Measured for HRNetV2 (about 1,050 layers) at widths 4-48,
+# and W18-small (250 layers), on a 2-core x86 CPU: 0.48-0.58 ms.
+EAGER_SECONDS_PER_LAYER = 0.0004
+
+# What making the graph costs per layer of the model (tracing it, and Grappler's pass and
+# the kernels' set-up at the first call), measured as above: 6.2-7.0 ms.
+SETUP_SECONDS_PER_LAYER = 0.007
 
 GRAPH_OPTIONS = ("auto", True, False)
 
@@ -29,8 +33,8 @@ class InferenceRunner:
     one fused op: not folding them costs W48 about 7% of a call's time at 512x1024 and
     saves a folded copy of the weights (250 MB), which the memory of high-resolution
     inference needs more; a model with Keras' own batch norms gets a folded copy
-    (`fold_bn=True`). Making the graph costs about as much as 15 eager calls on a small
-    image (`SETUP_SECONDS_PER_LAYER`). With `graph="auto"`
+    (`fold_bn=True`). Making the graph costs about as much as 10 eager calls on a small
+    image (`SETUP_SECONDS_PER_LAYER`, `EAGER_SECONDS_PER_LAYER`). With `graph="auto"`
     the runner calls the model eagerly until the time spent so far would have paid for
     the graph, then makes it (or at once takes the graph that one runner or an earlier
     `inference_function(..., cache=True)` made for the same model and weights): one call,
@@ -38,8 +42,10 @@ class InferenceRunner:
     are not single-input functional graphs (the subclassed detectors) always run eagerly.
 
     When the caller knows how many calls it will make (`calls`: an evaluation over N
-    batches), `"auto"` decides after the first eager call instead: the graph is made when
-    the calls left would save more than it costs (`GRAPH_SAVING` of their eager time).
+    batches, or a lower bound of them), `"auto"` makes the graph at once if the calls'
+    per-layer overhead alone would pay for it; otherwise it decides after each eager call:
+    the graph is made when the calls left would save more than it costs (the larger of
+    `GRAPH_SAVING` of their measured eager time and their overhead).
 
     Args:
         model: a Keras model.
@@ -86,11 +92,12 @@ class InferenceRunner:
             return True
         if self.graph is False:
             return False
-        if self.calls is None or not self.eager_calls:
+        if self.calls is None:
             return self.eager_seconds >= self.setup_seconds
-        left = max(self.calls - self.eager_calls, 0)
-        saving = GRAPH_SAVING * left * self.eager_seconds / self.eager_calls
-        return saving >= self.setup_seconds
+        saving = EAGER_SECONDS_PER_LAYER * len(self.model.layers)
+        if self.eager_calls:
+            saving = max(saving, GRAPH_SAVING * self.eager_seconds / self.eager_calls)
+        return max(self.calls - self.eager_calls, 0) * saving >= self.setup_seconds
 
     @property
     def setup_seconds(self):

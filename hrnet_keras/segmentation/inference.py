@@ -50,7 +50,8 @@ class Predictor:
             call, `False` never (the model as built, eagerly). One graph serves every
             image size, window and flipped batch; it is made once per model and weights.
         images: how many images this predictor will see, if known (to decide at once
-            whether the graph pays; sliding windows decide as they go).
+            whether the graph pays: each image is a call per scale and flip, and per
+            window).
 
     Example:
     >>> import numpy as np
@@ -77,7 +78,8 @@ class Predictor:
         graph="auto",
         images=None,
     ):
-        calls = None if images is None or crop_size is not None else images * len(scales)
+        # A lower bound with sliding windows (one window per scale at least).
+        calls = None if images is None else images * len(scales) * (2 if flip else 1)
         self.runner = inference_runner(model, graph, calls)
         self.model = self.runner.model
         self.scales = tuple(scales)

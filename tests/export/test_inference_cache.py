@@ -69,20 +69,27 @@ def test_flags_must_be_bools(model, kwargs):
         inference_function(model, **kwargs)
 
 
-def test_runner_with_a_known_number_of_calls_decides_after_the_first(monkeypatch):
+def test_runner_with_a_known_number_of_calls_decides_at_once_or_after_each_call(monkeypatch):
     from hrnet_keras.export import inference_runner as runner_module
 
     layers = keras.layers
     images = keras.Input((None, None, 3))
     fresh = keras.Model(images, layers.BatchNormalization()(layers.Conv2D(2, 3)(images)))
     x = np.ones((1, 8, 8, 3), "float32")
-    monkeypatch.setattr(runner_module, "SETUP_SECONDS_PER_LAYER", 1e-9)
-    last = InferenceRunner(fresh, calls=1)
-    last(x)
-    assert not last.uses_graph  # no call left to pay for it
-    many = InferenceRunner(fresh, calls=1000)
-    many(x)
-    assert many.uses_graph
+    # Three layers: making the graph costs 3 s, each eager call's overhead 0.3 s.
+    monkeypatch.setattr(runner_module, "SETUP_SECONDS_PER_LAYER", 1.0)
+    monkeypatch.setattr(runner_module, "EAGER_SECONDS_PER_LAYER", 0.1)
+    assert len(fresh.layers) == 3
+    assert InferenceRunner(fresh, calls=10).uses_graph  # the overhead alone pays: at once
+    few = InferenceRunner(fresh, calls=9)
+    assert not few.uses_graph
+    few(x)
+    assert few.eager_calls == 1 and not few.uses_graph  # 8 calls left: 2.4 s < 3 s
+    monkeypatch.setattr(runner_module, "GRAPH_SAVING", 1e9)  # as if eager calls were slow
+    assert few.uses_graph  # the measured eager time decides after a call
+    few.eager_calls = 9
+    assert not few.uses_graph  # no call left to pay for it
+    monkeypatch.setattr(runner_module, "GRAPH_SAVING", 0.5)
     monkeypatch.setattr(runner_module, "SETUP_SECONDS_PER_LAYER", 1e6)
     costly = InferenceRunner(fresh, calls=1000)
     costly(x)
